@@ -1,0 +1,1 @@
+"""actions-runtime gateway: HTTP API, management store, process supervision and CLI."""

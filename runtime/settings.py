@@ -1,0 +1,96 @@
+"""Service configuration: one frozen dataclass built once from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from runtime.errors import ConfigError
+
+MIB = 1024 * 1024
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, raw, "must be an integer") from None
+    if value < minimum:
+        raise ConfigError(name, raw, f"must be >= {minimum}")
+    return value
+
+
+def _float(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, raw, "must be a number") from None
+    if value < minimum:
+        raise ConfigError(name, raw, f"must be >= {minimum}")
+    return value
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, raw, "must be true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a newcomer gets from `make run`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_token: str | None = None
+    redis_url: str | None = None  # None: `serve` starts an embedded redis-server under var_dir
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    var_dir: Path = Path("var")
+    # Sandbox defaults (per tenant overridable where noted in docs/).
+    action_timeout_s: float = 5.0
+    flow_deadline_s: float = 20.0
+    kill_grace_s: float = 0.5
+    memory_limit_bytes: int = 128 * MIB
+    # Gateway limits.
+    max_body_bytes: int = 512 * 1024
+    max_queue_length: int = 1000
+    execution_ttl_s: int = 10 * 24 * 3600
+    # Refuse to run without seccomp unless this is set (logged loudly).
+    insecure_no_seccomp: bool = False
+    redis_socket_timeout_s: float = 5.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        port = _int(env, "ACTIONS_PORT", 8080, minimum=0)
+        if port > 65535:
+            raise ConfigError("ACTIONS_PORT", str(port), "must be <= 65535")
+        return cls(
+            host=env.get("ACTIONS_HOST") or "127.0.0.1",
+            port=port,
+            admin_token=env.get("ACTIONS_ADMIN_TOKEN") or None,
+            redis_url=env.get("ACTIONS_REDIS_URL") or None,
+            workers=_int(env, "ACTIONS_WORKERS", os.cpu_count() or 1, minimum=1),
+            var_dir=Path(env.get("ACTIONS_VAR_DIR") or "var"),
+            action_timeout_s=_float(env, "ACTIONS_ACTION_TIMEOUT_S", 5.0, minimum=0.01),
+            flow_deadline_s=_float(env, "ACTIONS_FLOW_DEADLINE_S", 20.0, minimum=0.01),
+            kill_grace_s=_float(env, "ACTIONS_KILL_GRACE_S", 0.5, minimum=0.0),
+            memory_limit_bytes=_int(env, "ACTIONS_MEMORY_LIMIT_BYTES", 128 * MIB, minimum=16 * MIB),
+            max_body_bytes=_int(env, "ACTIONS_MAX_BODY_BYTES", 512 * 1024, minimum=1024),
+            max_queue_length=_int(env, "ACTIONS_MAX_QUEUE_LENGTH", 1000, minimum=1),
+            execution_ttl_s=_int(env, "ACTIONS_EXECUTION_TTL_S", 10 * 24 * 3600, minimum=1),
+            insecure_no_seccomp=_bool(env, "ACTIONS_INSECURE_NO_SECCOMP", False),
+            redis_socket_timeout_s=_float(env, "ACTIONS_REDIS_SOCKET_TIMEOUT_S", 5.0, minimum=0.1),
+        )

@@ -1,0 +1,1 @@
+"""Workers: Redis consumers that run flows in supervised sandbox child processes."""
