@@ -22,6 +22,7 @@ ar:jobs                              stream  jobs; field "job" = msgpack job; gr
 ar:results:{gateway}                 stream  results for one gateway process; field "r" = msgpack
 ar:workers                           zset    worker id scored by last heartbeat (epoch ms)
 ar:worker:{w}                        hash    worker doc: slots, pid, host, started_at
+ar:worker_slots                      hash    worker id -> execution slots it offers
 ar:dead                              stream  dead-lettered jobs; field "job", field "reason"
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ TENANTS = f"{PREFIX}tenants"
 JOBS = f"{PREFIX}jobs"
 JOBS_GROUP = "workers"
 WORKERS = f"{PREFIX}workers"
+WORKER_SLOTS = f"{PREFIX}worker_slots"
 DEAD = f"{PREFIX}dead"
 
 

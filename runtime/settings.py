@@ -57,6 +57,8 @@ class Settings:
     admin_token: str | None = None
     redis_url: str | None = None  # None: `serve` starts an embedded redis-server under var_dir
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    worker_slots: int = 4  # executions one worker runs at once (one sandbox child each)
+    tenant_max_inflight: int = 0  # 0: half of the live execution slots
     var_dir: Path = Path("var")
     # Sandbox defaults (per tenant overridable where noted in docs/).
     action_timeout_s: float = 5.0
@@ -83,6 +85,8 @@ class Settings:
             admin_token=env.get("ACTIONS_ADMIN_TOKEN") or None,
             redis_url=env.get("ACTIONS_REDIS_URL") or None,
             workers=_int(env, "ACTIONS_WORKERS", os.cpu_count() or 1, minimum=1),
+            worker_slots=_int(env, "ACTIONS_WORKER_SLOTS", 4, minimum=1),
+            tenant_max_inflight=_int(env, "ACTIONS_TENANT_MAX_INFLIGHT", 0, minimum=0),
             var_dir=Path(env.get("ACTIONS_VAR_DIR") or "var"),
             action_timeout_s=_float(env, "ACTIONS_ACTION_TIMEOUT_S", 5.0, minimum=0.01),
             flow_deadline_s=_float(env, "ACTIONS_FLOW_DEADLINE_S", 20.0, minimum=0.01),

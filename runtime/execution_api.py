@@ -1,0 +1,195 @@
+"""Execution routes: execute a trigger's flow, test-run a draft, execution records, health, metrics."""
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgpack
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
+
+from runtime import keys
+from runtime.auth import authenticate
+from runtime.dispatch import HEARTBEAT_WINDOW_MS, Dispatcher
+from runtime.errors import ApiError
+from runtime.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, settings_of
+from runtime.jobs import TEST, Job, encode_result, new_execution_id, now_ms
+from runtime.metrics import GatewayMetrics
+from runtime.store.flows import load_draft
+from sandbox.triggers import TRIGGERS, Trigger
+
+DISPATCHER_KEY: web.AppKey[Dispatcher] = web.AppKey("dispatcher", Dispatcher)
+METRICS_KEY: web.AppKey[GatewayMetrics] = web.AppKey("metrics", GatewayMetrics)
+
+DEADLINE_HEADER = "X-Actions-Deadline-Ms"
+REPLY_MARGIN_S = 0.25  # time for a worker's answer to reach us after its own deadline handling
+
+routes = web.RouteTableDef()
+
+
+def trigger_of(trigger_id: str) -> Trigger:
+    trigger = TRIGGERS.get(trigger_id)
+    if trigger is None:
+        raise ApiError(404, "trigger_not_found", f"unknown trigger {trigger_id!r}; "
+                       f"known: {', '.join(sorted(TRIGGERS))}")
+    return trigger
+
+
+def requested_budget_s(request: web.Request, maximum_s: float) -> float:
+    """The caller's deadline (header or ?timeout_ms=), never longer than `maximum_s`."""
+    raw = request.headers.get(DEADLINE_HEADER) or request.query.get("timeout_ms")
+    if raw is None:
+        return maximum_s
+    try:
+        value_ms = int(raw)
+    except ValueError:
+        value_ms = 0
+    if value_ms <= 0:
+        raise ApiError(400, "invalid_deadline",
+                       f"{DEADLINE_HEADER} / timeout_ms must be a positive integer of milliseconds")
+    return min(value_ms / 1000, maximum_s)
+
+
+async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: float) -> web.Response:
+    """Queue `job`; blocking triggers wait for the result, background ones answer 202 at once."""
+    settings = settings_of(request)
+    dispatcher = request.app[DISPATCHER_KEY]
+    metrics = request.app[METRICS_KEY]
+    started = time.perf_counter()
+    blocking = trigger.blocking or job.kind == TEST
+    pending = None if blocking else encode_result(
+        {"execution_id": job.id, "trigger": job.trigger, "state": "pending", "status": "pending",
+         "tenant": job.tenant, "kind": job.kind})
+    try:
+        future = await dispatcher.submit(job, tenant_max_inflight=settings.tenant_max_inflight,
+                                         wait=blocking, pending_record=pending)
+    except ApiError as exc:
+        metrics.rejected.labels(exc.code).inc()
+        raise
+    if future is None:
+        return respond(request, {"execution_id": job.id, "trigger": job.trigger,
+                                 "status": "pending"}, status=202)
+    metrics.waiting.inc()
+    try:
+        result = await dispatcher.wait(job, future, budget_s + settings.kill_grace_s + REPLY_MARGIN_S)
+    except ApiError as exc:
+        metrics.rejected.labels(exc.code).inc()
+        raise
+    finally:
+        metrics.waiting.dec()
+    metrics.observe_result(result, time.perf_counter() - started)
+    return respond(request, result)
+
+
+def new_job(request: web.Request, tenant: str, trigger_id: str, event: dict[str, Any],
+            budget_s: float, **extra: Any) -> Job:
+    settings = settings_of(request)
+    return Job(id=new_execution_id(), tenant=tenant, trigger=trigger_id, event=event,
+               deadline_ms=now_ms() + int(budget_s * 1000),
+               action_timeout_s=settings.action_timeout_s, **extra)
+
+
+@routes.post("/v1/tenants/{tenant}/triggers/{trigger_id}/execute")
+async def execute(request: web.Request) -> web.Response:
+    tenant = request.match_info["tenant"]
+    await authenticate(request, tenant=tenant, need="execution")
+    trigger = trigger_of(request.match_info["trigger_id"])
+    budget_s = requested_budget_s(request, settings_of(request).flow_deadline_s)
+    event = await read_body(request)
+    job = new_job(request, tenant, trigger.id, event, budget_s)
+    return await run_job(request, job, trigger, budget_s)
+
+
+@routes.post("/v1/tenants/{tenant}/actions/{action_id}/test")
+async def test_action(request: web.Request) -> web.Response:
+    tenant = request.match_info["tenant"]
+    await authenticate(request, tenant=tenant, need="management")
+    action_id = request.match_info["action_id"]
+    draft = await load_draft(redis_of(request), tenant, action_id)
+    body = await read_body(request)
+    event = body.get("event", {})
+    if not isinstance(event, dict):
+        raise ApiError(400, "invalid_event", "`event` must be an object")
+    supported = [t["id"] for t in draft.get("supported_triggers") or []]
+    trigger_id = body.get("trigger_id") or (supported[0] if supported else None)
+    if not isinstance(trigger_id, str):
+        raise ApiError(400, "invalid_trigger", "`trigger_id` must name one of the action's triggers")
+    trigger = trigger_of(trigger_id)
+    if supported and trigger.id not in supported:
+        raise ApiError(422, "trigger_not_supported",
+                       f"action does not support {trigger.id!r}; it supports {supported}")
+    budget_s = requested_budget_s(request, settings_of(request).flow_deadline_s)
+    job = new_job(request, tenant, trigger.id, event, budget_s, kind=TEST, action_id=action_id)
+    return await run_job(request, job, trigger, budget_s)
+
+
+@routes.get("/v1/tenants/{tenant}/executions/{execution_id}")
+async def get_execution(request: web.Request) -> web.Response:
+    tenant = request.match_info["tenant"]
+    await authenticate(request, tenant=tenant, need="execution")
+    execution_id = request.match_info["execution_id"]
+    try:
+        blob = await redis_of(request).get(keys.execution(tenant, execution_id))
+    except RedisError:
+        raise ApiError(503, "redis_unavailable", "the store is unavailable; retry shortly",
+                       headers={"Retry-After": "1"}) from None
+    if blob is None:
+        raise ApiError(404, "execution_not_found", f"no execution {execution_id!r} "
+                       "(records expire after their TTL)")
+    record = msgpack.unpackb(blob, raw=False)
+    record.pop("tenant", None)
+    return respond(request, record)
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return respond(request, {"status": "ok"})
+
+
+async def live_workers(request: web.Request) -> int:
+    return int(await redis_of(request).zcount(keys.WORKERS, now_ms() - HEARTBEAT_WINDOW_MS, "+inf"))
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        workers = await live_workers(request)
+    except RedisError:
+        raise ApiError(503, "redis_unavailable", "Redis is not reachable",
+                       headers={"Retry-After": "1"}) from None
+    if workers == 0:
+        raise ApiError(503, "no_worker", "no worker heartbeat", headers={"Retry-After": "2"})
+    return respond(request, {"status": "ready", "workers": workers})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    gauges = request.app[METRICS_KEY]
+    gauges.waiting.set(request.app[DISPATCHER_KEY].waiting)
+    try:
+        gauges.workers_alive.set(await live_workers(request))
+        gauges.queue_length.set(await redis_of(request).xlen(keys.JOBS))
+    except RedisError:
+        pass  # the scrape still answers; the gauges keep their last values
+    body = generate_latest(gauges.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    dispatcher = Dispatcher(app[REDIS_KEY], max_queue_length=settings.max_queue_length,
+                            record_ttl_s=settings.execution_ttl_s)
+    app[DISPATCHER_KEY] = dispatcher
+    await dispatcher.start()
+    yield
+    await dispatcher.close()
+
+
+
+def setup_execution(app: web.Application) -> None:
+    """Add the execution side's routes and its result reader to the gateway app."""
+    app[METRICS_KEY] = GatewayMetrics()
+    app.add_routes(routes)
+    app.cleanup_ctx.append(dispatcher_ctx)
