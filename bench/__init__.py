@@ -1,0 +1,1 @@
+"""`make bench`: throughput and latency of the execution path, with figures and ratios."""
