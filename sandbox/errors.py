@@ -1,0 +1,34 @@
+"""Errors of the sandbox policy: what the guard layer raises inside a running action."""
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Base class of the sandbox's own errors that an action may see (and may catch)."""
+
+
+class SizeLimitError(SandboxError, MemoryError):
+    """Raised when one operation would build a value larger than the action's memory allows.
+
+    A MemoryError subclass so it is reported like the rlimit's MemoryError (`memory_limit`),
+    but raised before anything is allocated, so the process stays healthy.
+    """
+
+    def __init__(self, operation: str, size: int, limit: int, unit: str = "bytes") -> None:
+        super().__init__(f"{operation} would build a value of about {size} {unit}; "
+                         f"the limit is {limit} {unit}")
+        self.operation = operation
+        self.size = size
+        self.limit = limit
+        self.unit = unit
+
+
+class ActionTimeout(BaseException):
+    """Raised inside the guest by the polite alarm when the action's wall-clock limit passes.
+
+    Deliberately a BaseException and not a SandboxError: `except Exception` must not catch it,
+    and every `except`/`finally` block of the action re-raises it once the deadline has passed.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"action exceeded its {timeout_s:g} s time limit")
+        self.timeout_s = timeout_s

@@ -1,0 +1,137 @@
+"""Run one compiled action: fresh globals, the handler call, and every failure as an outcome."""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import CodeType, TracebackType
+from typing import Any
+
+from sandbox.alarm import Deadline
+from sandbox.api import build_api
+from sandbox.effects import EffectRecorder
+from sandbox.errors import ActionTimeout
+from sandbox.event import EventView
+from sandbox.guards import guard_hooks, restricted_builtins
+from sandbox.imports import import_hook
+from sandbox.limits import Limits
+from sandbox.logs import LogBuffer
+from sandbox.outcome import (
+    ACTION_ERROR,
+    ACTION_TIMEOUT,
+    DENIED,
+    ERROR,
+    MEMORY_LIMIT,
+    MEMORY_LIMIT_ERROR,
+    OK,
+    PLATFORM_ERROR,
+    TIMEOUT,
+    ActionOutcome,
+)
+
+MESSAGE_LIMIT_CHARS = 1024
+MODULE_NAME = "action"  # `__name__` inside the action, hence its classes' `__module__`
+
+
+def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[str, Any],
+               secrets: Mapping[str, str], cache: Mapping[str, Any],
+               limits: Limits) -> ActionOutcome:
+    """Execute the action module in fresh globals and call `handler(event, api)`.
+
+    Never raises for anything the action does. Safe to call repeatedly in one process: every
+    run gets new globals, builtins, module views, `random`, api and recorder. Owns SIGALRM for
+    the duration of the run (sandbox/alarm.py).
+    """
+    started = time.perf_counter()
+    logs = LogBuffer(limits.log_limit_bytes)
+    recorder = EffectRecorder(limits)
+    try:
+        api = build_api(trigger_id, recorder, cache, limits)
+    except ValueError as exc:
+        return ActionOutcome.failure(ERROR, PLATFORM_ERROR, str(exc), error_type="ValueError")
+    deadline = Deadline(limits.timeout_s)
+    namespace = fresh_globals(limits, logs, deadline)
+    outcome: ActionOutcome
+    try:
+        with deadline:
+            try:
+                outcome = _call(code, namespace, handler, trigger_id, EventView(event, secrets),
+                                api, recorder)
+            except (ActionTimeout, MemoryError):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - SystemExit & co. are the action's failure
+                # Still under the alarm: a message whose __str__ loops is the action's time.
+                outcome = _failure(ERROR, ACTION_ERROR, exc, code.co_filename)
+            finally:
+                deadline.disarm()
+    except ActionTimeout as exc:
+        outcome = _failure(TIMEOUT, ACTION_TIMEOUT, exc, code.co_filename)
+    except MemoryError as exc:
+        namespace.clear()  # free the guest's objects before describing the failure
+        outcome = _failure(MEMORY_LIMIT, MEMORY_LIMIT_ERROR, exc, code.co_filename)
+    finally:
+        namespace.clear()
+    outcome.logs = logs.text()
+    outcome.duration_ms = (time.perf_counter() - started) * 1000.0
+    return outcome
+
+
+def fresh_globals(limits: Limits, logs: LogBuffer, deadline: Deadline) -> dict[str, Any]:
+    """The globals of one run; nothing in them is shared with another run."""
+    namespace = guard_hooks(limits)
+    namespace.update(
+        __builtins__=restricted_builtins(limits, import_hook()),
+        __name__=MODULE_NAME,
+        _print_=logs.collector,
+        _deadline_=deadline.check,
+    )
+    return namespace
+
+
+def _call(code: CodeType, namespace: dict[str, Any], handler: str, trigger_id: str,
+          event: EventView, api: object, recorder: EffectRecorder) -> ActionOutcome:
+    exec(code, namespace)  # noqa: S102 - restricted code, restricted globals
+    function = namespace.get(handler)
+    if not callable(function):
+        return ActionOutcome(status=ERROR, error={
+            "class": ACTION_ERROR,
+            "type": "HandlerNotFound",
+            "message": f"the action defines no {handler}(event, api) function, "
+                       f"the handler for trigger {trigger_id!r}",
+            "line": None,
+        })
+    function(event, api)
+    return ActionOutcome(status=DENIED if recorder.denied else OK, effects=list(recorder.effects))
+
+
+def _failure(status: str, error_class: str, exc: BaseException, filename: str) -> ActionOutcome:
+    return ActionOutcome(status=status, error={
+        "class": error_class,
+        "type": type(exc).__name__,
+        "message": safe_message(exc),
+        "line": action_line(exc.__traceback__, filename),
+    })
+
+
+def safe_message(exc: BaseException) -> str:
+    """str(exc), capped; a __str__ that raises gives a placeholder, one that loops times out."""
+    try:
+        text = str(exc)
+    except ActionTimeout:
+        raise
+    except BaseException:  # noqa: BLE001 - the guest's __str__ may raise anything
+        return f"<unprintable {type(exc).__name__}>"
+    if type(text) is not str:
+        return f"<unprintable {type(exc).__name__}>"
+    if not text and isinstance(exc, MemoryError):
+        return "out of memory"
+    return text if len(text) <= MESSAGE_LIMIT_CHARS else text[:MESSAGE_LIMIT_CHARS] + "..."
+
+
+def action_line(tb: TracebackType | None, filename: str) -> int | None:
+    """The innermost traceback line inside the action's own source, if any."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,199 @@
+"""The restricted globals: builtin allow-list and the hooks RestrictedPython's rewritten code calls."""
+from __future__ import annotations
+
+import builtins
+import operator
+from collections import Counter, OrderedDict, defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+
+from sandbox.errors import SizeLimitError
+from sandbox.limits import Limits
+
+# Taken from the real builtins unchanged. Not here, on purpose: open, eval, exec, compile, input,
+# breakpoint, help, globals, locals, vars, dir, type, object, super, memoryview, classmethod,
+# staticmethod, property, exit, quit, aiter, anext (I/O, code creation, introspection, or
+# class machinery nobody reviewed). getattr/hasattr/setattr/delattr/pow/__import__ are guarded.
+SAFE_BUILTINS = frozenset({
+    "None", "False", "True", "Ellipsis", "NotImplemented",
+    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr",
+    "complex", "dict", "divmod", "enumerate", "filter", "float", "format", "frozenset", "hash",
+    "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min",
+    "next", "oct", "ord", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str",
+    "sum", "tuple", "zip",
+    # `class` statements need it; the metaclass is TenantClass (see below).
+    "__build_class__",
+})
+
+SAFE_EXCEPTIONS = frozenset({
+    "ArithmeticError", "AssertionError", "AttributeError", "BaseException", "EOFError",
+    "Exception", "GeneratorExit", "ImportError", "IndexError", "KeyError", "KeyboardInterrupt",
+    "LookupError", "MemoryError", "NameError", "NotImplementedError", "OSError",
+    "OverflowError", "RecursionError", "RuntimeError", "StopIteration", "SystemExit",
+    "TimeoutError", "TypeError", "UnboundLocalError", "UnicodeDecodeError",
+    "UnicodeEncodeError", "UnicodeError", "ValueError", "ZeroDivisionError",
+})
+
+# Public names that still lead to frames, code or the class graph (`__*__` is refused anyway).
+DENIED_ATTRIBUTES = INSPECT_ATTRIBUTES | frozenset({
+    "mro", "f_trace_lines", "f_trace_opcodes",
+})
+
+# str.format / format_map read attributes named in the format string: "{0.__class__}".
+STR_FORMAT_METHODS = frozenset({"format", "format_map"})
+
+# Objects an action may write into (item or attribute assignment), besides its own classes and
+# their instances. All are created by the action itself; shared objects are never of these types.
+WRITABLE_TYPES = frozenset({dict, list, set, bytearray, OrderedDict, defaultdict, Counter, deque})
+
+# Integers beyond this many bits are refused by `**` and `<<` before computing them.
+MAX_INT_BITS = 1 << 20
+
+
+class TenantClass(type):
+    """Metaclass of every class an action defines: marks what the action may mutate."""
+
+
+def check_attribute(obj: Any, name: str) -> None:
+    """Raise AttributeError if an action may not read `obj.<name>`."""
+    if type(name) is not str:
+        raise TypeError("attribute name must be a str")
+    if name.startswith("_"):
+        raise AttributeError(f'"{name}" is an invalid attribute name because it starts with "_"')
+    if name in DENIED_ATTRIBUTES:
+        raise AttributeError(f'"{name}" is a restricted name in actions')
+    if name in STR_FORMAT_METHODS and (
+            isinstance(obj, str) or (isinstance(obj, type) and issubclass(obj, str))):
+        raise AttributeError(f'str.{name} is not allowed in actions: use an f-string')
+    # AttributeError.obj is whatever object a library failed on, maybe one of its internals.
+    if name == "obj" and isinstance(obj, BaseException):
+        raise AttributeError('"obj" of an exception is a restricted name in actions')
+
+
+def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
+    """`_getattr_` and the `getattr` builtin: refusals raise even when a default is given."""
+    check_attribute(obj, name)
+    return getattr(obj, name, *default)
+
+
+def guarded_hasattr(obj: Any, name: str) -> bool:
+    try:
+        guarded_getattr(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def write_guard(obj: Any) -> Any:
+    """`_write_`: the target of `obj.x = v`, `obj[k] = v` and `del`, if the action owns it."""
+    kind = type(obj)
+    if kind in WRITABLE_TYPES or isinstance(kind, TenantClass) or isinstance(obj, TenantClass):
+        return obj
+    raise TypeError(f"cannot modify a {kind.__name__} in an action: only its own dicts, lists, "
+                    "sets and class instances")
+
+
+def guarded_setattr(obj: Any, name: str, value: Any) -> None:
+    check_attribute(obj, name)
+    setattr(write_guard(obj), name, value)
+
+
+def guarded_delattr(obj: Any, name: str) -> None:
+    check_attribute(obj, name)
+    delattr(write_guard(obj), name)
+
+
+def guarded_getitem(obj: Any, key: Any) -> Any:
+    return obj[key]
+
+
+def guarded_apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+class SizeGuards:
+    """`**`, `*` and `<<` with the result size checked first; the rlimit catches the rest."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limit_bytes = limits.memory_limit_bytes
+
+    def pow(self, base: Any, exponent: Any, modulo: Any = None) -> Any:
+        if modulo is None and type(base) in (int, bool) and type(exponent) is int \
+                and exponent > 1 and abs(base) > 1:
+            bits = (abs(base).bit_length() - 1) * exponent
+            if bits > MAX_INT_BITS:
+                raise SizeLimitError("'**'", bits, MAX_INT_BITS, "bits")
+        return pow(base, exponent) if modulo is None else pow(base, exponent, modulo)
+
+    def mul(self, left: Any, right: Any) -> Any:
+        if isinstance(right, int) and isinstance(left, (str, bytes, bytearray, list, tuple)):
+            self._check_repeat(left, right)
+        elif isinstance(left, int) and isinstance(right, (str, bytes, bytearray, list, tuple)):
+            self._check_repeat(right, left)
+        return left * right
+
+    def lshift(self, value: Any, shift: Any) -> Any:
+        if type(value) in (int, bool) and type(shift) is int and value and shift > 0:
+            bits = abs(value).bit_length() + shift
+            if bits > MAX_INT_BITS:
+                raise SizeLimitError("'<<'", bits, MAX_INT_BITS, "bits")
+        return value << shift
+
+    def inplace(self, op: str, left: Any, right: Any) -> Any:
+        """`_inplacevar_`: `x op= y` for a plain name."""
+        if op == "*=":
+            return self.mul(left, right)
+        if op == "**=":
+            return self.pow(left, right)
+        if op == "<<=":
+            return self.lshift(left, right)
+        return _INPLACE_OPS[op](left, right)
+
+    def _check_repeat(self, seq: Any, times: int) -> None:
+        item_bytes = 8 if isinstance(seq, (list, tuple)) else 1  # a pointer per list item
+        size = len(seq) * times * item_bytes
+        if size > self.limit_bytes:
+            raise SizeLimitError("'*'", size, self.limit_bytes)
+
+
+_INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd, "-=": operator.isub, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "@=": operator.imatmul,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+}
+
+
+def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict[str, Any]:
+    """A fresh `__builtins__` dict for one run."""
+    table = {name: getattr(builtins, name) for name in SAFE_BUILTINS | SAFE_EXCEPTIONS}
+    table.update(
+        getattr=guarded_getattr,
+        hasattr=guarded_hasattr,
+        setattr=guarded_setattr,
+        delattr=guarded_delattr,
+        pow=SizeGuards(limits).pow,
+        __import__=import_hook,
+    )
+    return table
+
+
+def guard_hooks(limits: Limits) -> dict[str, Any]:
+    """The `_x_` names RestrictedPython's rewritten code calls, for one run's globals."""
+    sizes = SizeGuards(limits)
+    return {
+        "__metaclass__": TenantClass,
+        "_getattr_": guarded_getattr,
+        "_getitem_": guarded_getitem,
+        "_getiter_": iter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": write_guard,
+        "_apply_": guarded_apply,
+        "_inplacevar_": sizes.inplace,
+        "_pow_": sizes.pow,
+        "_mul_": sizes.mul,
+        "_lshift_": sizes.lshift,
+    }

@@ -1,0 +1,167 @@
+"""The import allow-list: curated, read-only views of a few standard modules, never the modules."""
+from __future__ import annotations
+
+import base64
+import collections
+import datetime
+import decimal
+import functools
+import hashlib
+import hmac
+import importlib
+import itertools
+import json
+import math
+import random
+import re
+import string
+import urllib.parse
+import uuid
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+# Real modules reach sys, os and the real builtins through plain public attributes
+# (json.codecs.sys, re.enum, ...) and hold shared mutable state, so an import hands out a
+# ModuleView exposing only these names. Left out on purpose: decimal.getcontext/localcontext
+# and the shared contexts (process-wide state), functools.lru_cache/wraps (shared caches,
+# setattr on arguments), collections.namedtuple (exec), string.Formatter/Template (attribute
+# reads), uuid.uuid1/getnode (MAC lookup may spawn a process), hashlib.new.
+MODULE_MEMBERS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "json": frozenset({"dumps", "loads", "JSONDecodeError"}),
+    "re": frozenset({
+        "compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn",
+        "split", "escape", "error", "IGNORECASE", "I", "MULTILINE", "M", "DOTALL", "S",
+        "VERBOSE", "X", "ASCII", "A",
+    }),
+    "datetime": frozenset({"datetime", "date", "time", "timedelta", "timezone",
+                           "MINYEAR", "MAXYEAR"}),
+    "math": frozenset({
+        "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "comb",
+        "copysign", "cos", "cosh", "degrees", "dist", "e", "erf", "erfc", "exp", "exp2", "expm1",
+        "fabs", "factorial", "floor", "fmod", "frexp", "fsum", "gamma", "gcd", "hypot", "inf",
+        "isclose", "isfinite", "isinf", "isnan", "isqrt", "lcm", "ldexp", "lgamma", "log",
+        "log10", "log1p", "log2", "modf", "nan", "nextafter", "perm", "pi", "pow", "prod",
+        "radians", "remainder", "sin", "sinh", "sqrt", "tan", "tanh", "tau", "trunc", "ulp",
+    }),
+    "hashlib": frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b",
+                          "blake2s", "sha3_224", "sha3_256", "sha3_384", "sha3_512"}),
+    "hmac": frozenset({"new", "compare_digest", "digest"}),
+    "base64": frozenset({
+        "b64encode", "b64decode", "standard_b64encode", "standard_b64decode",
+        "urlsafe_b64encode", "urlsafe_b64decode", "b32encode", "b32decode", "b16encode",
+        "b16decode", "b85encode", "b85decode",
+    }),
+    "uuid": frozenset({"uuid3", "uuid4", "uuid5", "UUID", "NAMESPACE_DNS", "NAMESPACE_URL",
+                       "NAMESPACE_OID", "NAMESPACE_X500"}),
+    "urllib.parse": frozenset({
+        "urlencode", "quote", "unquote", "quote_plus", "unquote_plus", "urlparse", "urlsplit",
+        "urlunparse", "urlunsplit", "parse_qs", "parse_qsl", "urljoin",
+    }),
+    "itertools": frozenset({
+        "accumulate", "chain", "combinations", "combinations_with_replacement", "compress",
+        "count", "cycle", "dropwhile", "filterfalse", "groupby", "islice", "pairwise",
+        "permutations", "product", "repeat", "starmap", "takewhile", "tee", "zip_longest",
+    }),
+    "functools": frozenset({"reduce", "partial", "cmp_to_key"}),
+    "collections": frozenset({"OrderedDict", "defaultdict", "Counter", "deque"}),
+    "decimal": frozenset({
+        "Decimal", "InvalidOperation", "DivisionByZero", "DecimalException", "ROUND_CEILING",
+        "ROUND_DOWN", "ROUND_FLOOR", "ROUND_HALF_DOWN", "ROUND_HALF_EVEN", "ROUND_HALF_UP",
+        "ROUND_UP", "ROUND_05UP",
+    }),
+    "string": frozenset({
+        "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits",
+        "octdigits", "punctuation", "printable", "whitespace", "capwords",
+    }),
+    # Bound methods of a fresh random.Random per run: no shared seed or state between tenants.
+    "random": frozenset({"random", "randint", "choice", "choices", "shuffle", "sample",
+                         "uniform", "randrange", "getrandbits"}),
+})
+
+# Packages importable only for their listed submodule (`import urllib.parse`).
+PACKAGES: Mapping[str, frozenset[str]] = MappingProxyType({"urllib": frozenset({"parse"})})
+
+ALLOWED_MODULES = frozenset(MODULE_MEMBERS) | frozenset(PACKAGES)
+
+# Imported here so the warm template pays for them once.
+_PRELOADED = (base64, collections, datetime, decimal, functools, hashlib, hmac, itertools, json,
+              math, re, string, urllib.parse, uuid)
+
+
+class ModuleView:
+    """A read-only module stand-in: listed members only; no `__name__`, `__dict__` or writes.
+
+    Having no `__name__` also stops `from json import decoder` falling back to sys.modules.
+    """
+
+    __slots__ = ("_ModuleView__label", "_ModuleView__members")
+
+    def __init__(self, label: str, members: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_ModuleView__label", label)
+        object.__setattr__(self, "_ModuleView__members", MappingProxyType(dict(members)))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__members[name]
+        except KeyError:
+            raise AttributeError(f"module {self.__label!r} has no attribute {name!r} "
+                                 "available to actions") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"module {self.__label!r} is read-only in actions")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"module {self.__label!r} is read-only in actions")
+
+    def __dir__(self) -> list[str]:
+        return sorted(self.__members)
+
+    def __repr__(self) -> str:
+        return f"<module {self.__label!r} (action view)>"
+
+
+def _static_view(name: str) -> ModuleView:
+    module = importlib.import_module(name)
+    return ModuleView(name, {m: getattr(module, m) for m in MODULE_MEMBERS[name]
+                             if hasattr(module, m)})
+
+
+def _static_views() -> Mapping[str, ModuleView]:
+    views = {name: _static_view(name) for name in MODULE_MEMBERS if name != "random"}
+    views["urllib"] = ModuleView("urllib", {"parse": views["urllib.parse"]})
+    return MappingProxyType(views)
+
+
+# Built once: the members are functions, classes and immutable constants, and writes to them
+# are refused by the write guard, so one view can serve every run.
+_STATIC_VIEWS = _static_views()
+
+
+def random_view() -> ModuleView:
+    """A `random` seeded from os.urandom, new for each run."""
+    rng = random.Random()
+    return ModuleView("random", {name: getattr(rng, name) for name in MODULE_MEMBERS["random"]})
+
+
+def _refusal(name: str) -> ImportError:
+    allowed = ", ".join(sorted(ALLOWED_MODULES - frozenset(PACKAGES)))
+    return ImportError(f"import of {name!r} is not allowed; allowed modules: {allowed}")
+
+
+def import_hook() -> Callable[..., Any]:
+    """A fresh `__import__` for one run (it owns that run's `random`)."""
+    views = {**_STATIC_VIEWS, "random": random_view()}
+
+    def guarded_import(name: str, globals: Any = None, locals: Any = None,
+                       fromlist: Any = (), level: int = 0) -> ModuleView:
+        if level != 0:
+            raise ImportError("relative imports are not allowed in actions")
+        if type(name) is not str or name not in ALLOWED_MODULES:
+            raise _refusal(str(name))
+        if fromlist:
+            return views[name]
+        # `import urllib.parse` binds the top package, as Python does.
+        return views[name.partition(".")[0]]
+
+    return guarded_import
