@@ -1,0 +1,101 @@
+"""password-reset-post-challenge api: deny, redirect, an extra factor challenge, cache."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.sandbox.api_cases import (
+    BAD_VALUES,
+    CACHE_BAD_CALLS,
+    CACHE_CALLS,
+    CACHE_SEED,
+    assert_refused,
+    assert_surface,
+    make_api,
+)
+
+TRIGGER = "password-reset-post-challenge"
+Call = Callable[[Any], Any]
+
+CALLS = [
+    (lambda api: api.access.deny("account locked"),
+     {"op": "access.deny", "args": {"reason": "account locked"}}),
+    (lambda api: api.redirect.send_user_to("https://reset.example.com/verify", query={"step": 2}),
+     {"op": "redirect.send_user_to",
+      "args": {"url": "https://reset.example.com/verify", "query": {"step": 2}}}),
+    (lambda api: api.authentication.challenge_with({"type": "otp"}),
+     {"op": "authentication.challenge_with", "args": {"factor": {"type": "otp"}}}),
+    (lambda api: api.authentication.challenge_with({"type": "phone", "options": {"preferredMethod": "sms"}}),
+     {"op": "authentication.challenge_with",
+      "args": {"factor": {"type": "phone", "options": {"preferredMethod": "sms"}}}}),
+]
+
+
+@pytest.mark.parametrize(("call", "effect"), CALLS)
+def test_each_method_records_exactly_its_effect(call: Call, effect: dict[str, Any]) -> None:
+    api, recorder = make_api(TRIGGER)
+    assert call(api) is None
+    assert recorder.effects == [effect]
+    assert recorder.denied == (effect["op"] == "access.deny")
+
+
+@pytest.mark.parametrize("factor", ["otp", "email", "phone", "push-notification",
+                                    "webauthn-platform", "webauthn-roaming", "recovery-code"])
+def test_every_factor_type(factor: str) -> None:
+    api, recorder = make_api(TRIGGER)
+    api.authentication.challenge_with({"type": factor})
+    assert recorder.effects == [
+        {"op": "authentication.challenge_with", "args": {"factor": {"type": factor}}}]
+
+
+@pytest.mark.parametrize(("call", "effect", "returned"), CACHE_CALLS)
+def test_cache_calls(call: Call, effect: dict[str, Any] | None, returned: Any) -> None:
+    api, recorder = make_api(TRIGGER, cache=CACHE_SEED)
+    assert call(api) == returned
+    assert recorder.effects == ([effect] if effect else [])
+
+
+@pytest.mark.parametrize(("call", "fragment"), CACHE_BAD_CALLS)
+def test_cache_refusals(call: Call, fragment: str) -> None:
+    api, recorder = make_api(TRIGGER)
+    assert_refused(recorder, lambda: call(api), fragment)
+
+
+BAD_CALLS = [
+    (lambda api: api.authentication.challenge_with("otp"),
+     "api.authentication.challenge_with: factor must be a dict"),
+    (lambda api: api.authentication.challenge_with({"type": "sms"}), "unknown factor type 'sms'"),
+    (lambda api: api.authentication.challenge_with({}), "unknown factor type NoneType"),
+    (lambda api: api.authentication.challenge_with({"type": "otp", "x": 1}),
+     "factor has unknown keys: x"),
+    (lambda api: api.authentication.challenge_with({"type": "otp", "options": [1]}),
+     "factor options must be a dict"),
+    (lambda api: api.authentication.challenge_with({"type": "otp", "options": {"f": len}}),
+     "is not JSON-compatible"),
+    (lambda api: api.redirect.send_user_to("ftp://files.example.com"),
+     "api.redirect.send_user_to: url 'ftp://files.example.com' must be an absolute http(s) URL"),
+    (lambda api: api.redirect.send_user_to(None), "url must be a str, not NoneType"),
+    (lambda api: api.redirect.send_user_to("https://a.example\\@evil.example"), "or '\\'"),
+    (lambda api: api.access.deny(["no"]), "reason must be a str, not list"),
+]
+
+
+@pytest.mark.parametrize(("call", "fragment"), BAD_CALLS)
+def test_bad_arguments_are_refused_and_record_nothing(call: Call, fragment: str) -> None:
+    api, recorder = make_api(TRIGGER)
+    assert_refused(recorder, lambda: call(api), fragment)
+
+
+@pytest.mark.parametrize(("make_value", "fragment"), BAD_VALUES)
+def test_bad_factor_option_values(make_value: Callable[[], Any], fragment: str) -> None:
+    api, recorder = make_api(TRIGGER)
+    assert_refused(recorder, lambda: api.authentication.challenge_with(
+        {"type": "otp", "options": {"v": make_value()}}), fragment)
+
+
+def test_surface() -> None:
+    api, _ = make_api(TRIGGER)
+    assert_surface(api, {"access": {"deny"}, "redirect": {"send_user_to"},
+                         "authentication": {"challenge_with"}, "cache": {"get", "set", "delete"}})
