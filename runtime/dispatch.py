@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -24,7 +25,16 @@ HEARTBEAT_WINDOW_MS = 5000  # a worker silent for longer is not counted alive
 READ_BLOCK_MS = 1000
 READ_BATCH = 256
 
-QUEUED, QUEUE_FULL, TENANT_BUSY, NO_WORKER = 1, -1, -2, -3
+QUEUED, DUPLICATE, QUEUE_FULL, TENANT_BUSY, NO_WORKER = 1, 2, -1, -2, -3
+RECORD_POLL_S = 0.05
+
+
+@dataclass
+class Admission:
+    """A queued job (`future` set when the caller waits) or an earlier run of the same key."""
+
+    future: asyncio.Future[dict[str, Any]] | None = None
+    earlier_execution_id: str | None = None
 
 
 class Dispatcher:
@@ -65,9 +75,14 @@ class Dispatcher:
             pass
 
     async def submit(
-        self, job: Job, *, tenant_max_inflight: int, wait: bool, pending_record: bytes | None = None
-    ) -> asyncio.Future[dict[str, Any]] | None:
-        """Queue `job` or raise ApiError 503/429; returns a future for its result when `wait`."""
+        self, job: Job, *, tenant_max_inflight: int, wait: bool, pending_record: bytes | None = None,
+        idempotency_key: str | None = None, idempotency_ttl_s: int = 0,
+    ) -> Admission:
+        """Queue `job` or raise ApiError 503/429.
+
+        With an idempotency key already used by an admitted job, nothing is queued and the
+        earlier execution id is returned instead.
+        """
         future: asyncio.Future[dict[str, Any]] | None = None
         if wait:
             job.reply_to = self.gateway_id
@@ -78,10 +93,12 @@ class Dispatcher:
                 keys=[
                     keys.JOBS, keys.inflight(job.tenant), keys.WORKERS, keys.WORKER_SLOTS,
                     keys.rev(job.tenant), keys.execution(job.tenant, job.id),
+                    keys.idempotency(job.tenant, idempotency_key or ""),
                 ],
                 args=[
                     now_ms(), job.deadline_ms, job.id, self.max_queue_length, tenant_max_inflight,
                     HEARTBEAT_WINDOW_MS, job.encode(), pending_record or b"", self.record_ttl_s,
+                    idempotency_ttl_s if idempotency_key else 0,
                 ],
             )
         except RedisError as exc:
@@ -91,8 +108,10 @@ class Dispatcher:
                            headers={"Retry-After": "1"}) from None
         code = int(reply[0])
         if code == QUEUED:
-            return future
+            return Admission(future=future)
         self._waiters.pop(job.id, None)
+        if code == DUPLICATE:
+            return Admission(earlier_execution_id=reply[1].decode())
         if code == QUEUE_FULL:
             raise ApiError(503, "queue_full", "too many queued executions; retry shortly",
                            headers={"Retry-After": "1"})
@@ -107,11 +126,31 @@ class Dispatcher:
         """The job's result, or ApiError 504 once `timeout_s` passes (the request is forgotten)."""
         try:
             return await asyncio.wait_for(future, timeout=max(timeout_s, 0.0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ApiError(504, "deadline_exceeded",
                            f"no result for execution {job.id} by its deadline") from None
         finally:
             self._waiters.pop(job.id, None)
+
+    async def wait_record(self, tenant: str, execution_id: str, timeout_s: float) -> dict[str, Any]:
+        """The final record of an earlier execution (idempotent retries), or ApiError 504.
+
+        Rare path, so it polls the record rather than registering a second waiter.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            try:
+                blob = await self.redis.get(keys.execution(tenant, execution_id))
+            except RedisError:
+                blob = None
+            if blob is not None:
+                record = decode_result(blob)
+                if record.get("state") == "final":
+                    return record
+            if asyncio.get_running_loop().time() >= deadline:
+                raise ApiError(504, "deadline_exceeded",
+                               f"execution {execution_id} has not finished by the deadline")
+            await asyncio.sleep(RECORD_POLL_S)
 
     async def _read_results(self) -> None:
         last_id = "0-0"  # the stream is this process's own (its id is fresh)

@@ -1,6 +1,7 @@
 """Execution routes: execute a trigger's flow, test-run a draft, execution records, health, metrics."""
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +25,9 @@ DISPATCHER_KEY: web.AppKey[Dispatcher] = web.AppKey("dispatcher", Dispatcher)
 METRICS_KEY: web.AppKey[GatewayMetrics] = web.AppKey("metrics", GatewayMetrics)
 
 DEADLINE_HEADER = "X-Actions-Deadline-Ms"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+PRIVATE_RECORD_FIELDS = frozenset({"tenant", "kind", "state", "finished_at_ms"})
 REPLY_MARGIN_S = 0.25  # time for a worker's answer to reach us after its own deadline handling
 
 routes = web.RouteTableDef()
@@ -63,11 +67,16 @@ async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: fl
         {"execution_id": job.id, "trigger": job.trigger, "state": "pending", "status": "pending",
          "tenant": job.tenant, "kind": job.kind})
     try:
-        future = await dispatcher.submit(job, tenant_max_inflight=settings.tenant_max_inflight,
-                                         wait=blocking, pending_record=pending)
+        admission = await dispatcher.submit(
+            job, tenant_max_inflight=settings.tenant_max_inflight, wait=blocking,
+            pending_record=pending, idempotency_key=idempotency_key(request),
+            idempotency_ttl_s=settings.idempotency_ttl_s)
     except ApiError as exc:
         metrics.rejected.labels(exc.code).inc()
         raise
+    if admission.earlier_execution_id is not None:
+        return await replay(request, job, admission.earlier_execution_id, blocking, budget_s)
+    future = admission.future
     if future is None:
         return respond(request, {"execution_id": job.id, "trigger": job.trigger,
                                  "status": "pending"}, status=202)
@@ -81,6 +90,32 @@ async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: fl
         metrics.waiting.dec()
     metrics.observe_result(result, time.perf_counter() - started)
     return respond(request, result)
+
+
+def idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "invalid_idempotency_key",
+                       f"{IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters")
+    return key
+
+
+async def replay(request: web.Request, job: Job, execution_id: str, blocking: bool,
+                 budget_s: float) -> web.Response:
+    """Answer a retried request with the earlier execution's result; nothing runs again."""
+    if not blocking:
+        return respond(request, {"execution_id": execution_id, "trigger": job.trigger,
+                                 "status": "pending"}, status=202,
+                       headers={"Idempotent-Replay": "true"})
+    timeout_s = budget_s + settings_of(request).kill_grace_s + REPLY_MARGIN_S
+    record = await request.app[DISPATCHER_KEY].wait_record(job.tenant, execution_id, timeout_s)
+    return respond(request, public_record(record), headers={"Idempotent-Replay": "true"})
+
+
+def public_record(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in PRIVATE_RECORD_FIELDS}
 
 
 def new_job(request: web.Request, tenant: str, trigger_id: str, event: dict[str, Any],
@@ -102,11 +137,11 @@ async def execute(request: web.Request) -> web.Response:
     return await run_job(request, job, trigger, budget_s)
 
 
-@routes.post("/v1/tenants/{tenant}/actions/{action_id}/test")
+@routes.post("/v1/tenants/{tenant}/actions/{id}/test")
 async def test_action(request: web.Request) -> web.Response:
     tenant = request.match_info["tenant"]
     await authenticate(request, tenant=tenant, need="management")
-    action_id = request.match_info["action_id"]
+    action_id = request.match_info["id"]
     draft = await load_draft(redis_of(request), tenant, action_id)
     body = await read_body(request)
     event = body.get("event", {})
@@ -139,8 +174,20 @@ async def get_execution(request: web.Request) -> web.Response:
         raise ApiError(404, "execution_not_found", f"no execution {execution_id!r} "
                        "(records expire after their TTL)")
     record = msgpack.unpackb(blob, raw=False)
-    record.pop("tenant", None)
-    return respond(request, record)
+    return respond(request, {**public_record(record), "state": record.get("state", "final")})
+
+
+@routes.get("/v1/tenants/{tenant}/dead-letters")
+async def list_dead_letters(request: web.Request) -> web.Response:
+    """Background flows that failed every attempt, and jobs that killed their workers."""
+    tenant = request.match_info["tenant"]
+    await authenticate(request, tenant=tenant, need="management")
+    try:
+        raw = await redis_of(request).lrange(keys.tenant_dead(tenant), 0, -1)
+    except RedisError:
+        raise ApiError(503, "redis_unavailable", "the store is unavailable; retry shortly",
+                       headers={"Retry-After": "1"}) from None
+    return respond(request, {"dead_letters": [msgpack.unpackb(item, raw=False) for item in raw]})
 
 
 @routes.get("/healthz")

@@ -24,6 +24,10 @@ ar:workers                           zset    worker id scored by last heartbeat 
 ar:worker:{w}                        hash    worker doc: slots, pid, host, started_at
 ar:worker_slots                      hash    worker id -> execution slots it offers
 ar:dead                              stream  dead-lettered jobs; field "job", field "reason"
+ar:delayed                           zset    background jobs waiting for a retry: msgpack job
+                                             scored by the epoch ms it becomes due
+ar:t:{t}:dead                        list    the tenant's dead letters, newest first (msgpack),
+                                             capped; listed by the management API
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ JOBS_GROUP = "workers"
 WORKERS = f"{PREFIX}workers"
 WORKER_SLOTS = f"{PREFIX}worker_slots"
 DEAD = f"{PREFIX}dead"
+DELAYED = f"{PREFIX}delayed"
 
 
 def tenant(t: str) -> str:
@@ -95,3 +100,7 @@ def results(gateway_id: str) -> str:
 
 def worker(worker_id: str) -> str:
     return f"{PREFIX}worker:{worker_id}"
+
+
+def tenant_dead(t: str) -> str:
+    return _t(t, "dead")

@@ -69,6 +69,9 @@ class Settings:
     max_body_bytes: int = 512 * 1024
     max_queue_length: int = 1000
     execution_ttl_s: int = 10 * 24 * 3600
+    idempotency_ttl_s: int = 24 * 3600
+    background_attempts: int = 3  # runs of a background flow before it is dead-lettered
+    background_backoff_s: float = 1.0  # first retry delay; doubles each attempt
     # Refuse to run without seccomp unless this is set (logged loudly).
     insecure_no_seccomp: bool = False
     redis_socket_timeout_s: float = 5.0
@@ -95,6 +98,9 @@ class Settings:
             max_body_bytes=_int(env, "ACTIONS_MAX_BODY_BYTES", 512 * 1024, minimum=1024),
             max_queue_length=_int(env, "ACTIONS_MAX_QUEUE_LENGTH", 1000, minimum=1),
             execution_ttl_s=_int(env, "ACTIONS_EXECUTION_TTL_S", 10 * 24 * 3600, minimum=1),
+            idempotency_ttl_s=_int(env, "ACTIONS_IDEMPOTENCY_TTL_S", 24 * 3600, minimum=1),
+            background_attempts=_int(env, "ACTIONS_BACKGROUND_ATTEMPTS", 3, minimum=1),
+            background_backoff_s=_float(env, "ACTIONS_BACKGROUND_BACKOFF_S", 1.0, minimum=0.0),
             insecure_no_seccomp=_bool(env, "ACTIONS_INSECURE_NO_SECCOMP", False),
             redis_socket_timeout_s=_float(env, "ACTIONS_REDIS_SOCKET_TIMEOUT_S", 5.0, minimum=0.1),
         )

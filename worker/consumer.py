@@ -13,11 +13,13 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from runtime import keys
+from runtime.errors import ApiError
 from runtime.jobs import FLOW, Job, encode_result, now_ms
 from runtime.settings import Settings
 from runtime.store.flows import load_draft
 from sandbox.limits import Limits
-from worker import actioncache
+from sandbox.triggers import TRIGGERS
+from worker import actioncache, reclaim, retry
 from worker.flow import FlowAction, run_flow
 from worker.flowcache import FlowCache
 from worker.pool import SandboxPool
@@ -50,7 +52,7 @@ class Consumer:
         self.worker_id = worker_id
         self.slots = slots
         self.flows = FlowCache(redis)
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], bytes] = {}  # each running job's stream entry
 
     async def ensure_group(self) -> None:
         try:
@@ -62,10 +64,11 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Read and dispatch jobs until `stop` is set, then finish the jobs already taken."""
         await self._retrying(self.ensure_group)
+        upkeep = asyncio.create_task(self._upkeep(stop), name="reclaim")
         while not stop.is_set():
             free = self.slots - len(self._running)
             if free <= 0:
-                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
                 continue
             try:
                 batches = await self.redis.xreadgroup(
@@ -81,11 +84,44 @@ class Consumer:
                 continue
             for _stream, entries in batches or []:
                 for entry_id, fields in entries:
-                    task = asyncio.create_task(self._handle(entry_id, fields))
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+                    self._start(entry_id, fields)
+        upkeep.cancel()
+        while self._running:
+            # Keep touching the jobs we finish so nobody takes them over meanwhile.
+            await asyncio.wait(set(self._running), timeout=reclaim.TOUCH_INTERVAL_S)
+            await self._touch()
+        try:
+            await self.redis.xgroup_delconsumer(keys.JOBS, keys.JOBS_GROUP, self.worker_id)
+        except RedisError:
+            pass
+
+    async def _touch(self) -> None:
+        try:
+            await reclaim.touch(self.redis, self.worker_id, list(self._running.values()))
+        except RedisError as exc:
+            log.warning("touching running jobs: %s", exc)
+
+    async def _upkeep(self, stop: asyncio.Event) -> None:
+        """Once a second: touch our running jobs, promote due retries, take over abandoned jobs."""
+        promoter = retry.Promoter(self.redis)
+        while not stop.is_set():
+            await asyncio.sleep(reclaim.TOUCH_INTERVAL_S)
+            await self._touch()
+            try:
+                await promoter.promote()
+                claimed = await reclaim.claim_abandoned(
+                    self.redis, self.worker_id, self.slots - len(self._running))
+            except RedisError as exc:
+                log.warning("upkeep: %s", exc)
+                continue
+            for entry_id, fields, deliveries in claimed:
+                log.warning("took over job %s (delivery %d)", entry_id, deliveries)
+                self._start(entry_id, fields, poison=deliveries >= reclaim.POISON_DELIVERIES)
+
+    def _start(self, entry_id: bytes, fields: dict[bytes, bytes], poison: bool = False) -> None:
+        task = asyncio.create_task(self._handle(entry_id, fields, poison))
+        self._running[task] = entry_id
+        task.add_done_callback(lambda t: self._running.pop(t, None))
 
     async def _retrying(self, op: Any) -> None:
         while True:
@@ -95,13 +131,19 @@ class Consumer:
                 log.warning("redis unavailable (%s); retrying", exc)
                 await asyncio.sleep(0.5)
 
-    async def _handle(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+    async def _handle(self, entry_id: bytes, fields: dict[bytes, bytes], poison: bool) -> None:
         try:
             job = Job.decode(fields[b"job"])
             rev = int(fields.get(b"rev", b"0"))
         except (KeyError, ValueError, TypeError, msgpack.UnpackException) as exc:
             log.error("dead-lettering malformed job %s: %s", entry_id, exc)
             await self._retrying(lambda: self._dead_letter(entry_id, fields, "malformed job"))
+            return
+        if poison:
+            log.error("dead-lettering job %s of tenant %s: its workers died twice", job.id, job.tenant)
+            result = platform_failure(job, "the job was dead-lettered: running it killed its "
+                                      "worker twice")
+            await self._retrying(lambda: self._answer(entry_id, job, result, [], poison=True))
             return
         result, cache_writes = await self._execute(job, rev)
         await self._retrying(lambda: self._answer(entry_id, job, result, cache_writes))
@@ -113,8 +155,8 @@ class Consumer:
             actions = await self._actions_for(job, rev)
         except RedisError as exc:
             return platform_failure(job, f"could not load the flow: {exc}"), []
-        except LookupError as exc:
-            return platform_failure(job, str(exc)), []
+        except ApiError as exc:  # e.g. the action of a test run was deleted meanwhile
+            return platform_failure(job, exc.message), []
         deadline = time.monotonic() + (job.deadline_ms - now_ms()) / 1000
         limits = Limits(timeout_s=job.action_timeout_s,
                         memory_limit_bytes=self.settings.memory_limit_bytes)
@@ -152,17 +194,30 @@ class Consumer:
         ]
 
     async def _answer(self, entry_id: bytes, job: Job, result: dict[str, Any],
-                      cache_writes: list[tuple[str, list]]) -> None:
-        """Result, record, cache writes, in-flight release and ack in one MULTI."""
-        blob = encode_result(result)
-        record = encode_result({**result, "state": "final", "tenant": job.tenant,
-                                "kind": job.kind, "finished_at_ms": now_ms()})
+                      cache_writes: list[tuple[str, list]], poison: bool = False) -> None:
+        """Result, record, cache writes, retry or dead letter, release and ack in one MULTI."""
         pipe = self.redis.pipeline(transaction=True)
+        state = "final"
+        failed_background = (not TRIGGERS[job.trigger].blocking and job.kind == FLOW
+                             and result.get("status") == "failed")
+        if poison:
+            retry.queue_dead_letter(pipe, job, result, "poison")
+        elif failed_background and job.attempt < self.settings.background_attempts:
+            again, due_ms = retry.next_attempt(job, self.settings.background_backoff_s,
+                                               self.settings.flow_deadline_s)
+            retry.queue_retry(pipe, again, due_ms)
+            state = "pending"
+        elif failed_background:
+            retry.queue_dead_letter(pipe, job, result, "retries_exhausted")
         if job.reply_to:
             results = keys.results(job.reply_to)
-            pipe.xadd(results, {"r": blob}, maxlen=RESULT_STREAM_MAXLEN, approximate=True)
+            pipe.xadd(results, {"r": encode_result(result)}, maxlen=RESULT_STREAM_MAXLEN,
+                      approximate=True)
             pipe.expire(results, RESULT_STREAM_TTL_S)
-        pipe.set(keys.execution(job.tenant, job.id), record, ex=self.settings.execution_ttl_s)
+        record = {**result, "state": state, "attempts": job.attempt, "tenant": job.tenant,
+                  "kind": job.kind, "finished_at_ms": now_ms()}
+        pipe.set(keys.execution(job.tenant, job.id), encode_result(record),
+                 ex=self.settings.execution_ttl_s)
         for action_id, effects in cache_writes:
             actioncache.queue_writes(pipe, job.tenant, action_id, effects)
         pipe.zrem(keys.inflight(job.tenant), job.id)

@@ -1,0 +1,186 @@
+"""Flow semantics through the whole service: order, deny, failure, metadata, secrets, cache."""
+from __future__ import annotations
+
+import time
+
+from tests.e2e.test_walkthrough import LOGIN_EVENT, bind, deploy_and_bind, execute
+from tests.service import Service
+
+SET_META = ("def on_execute_post_login(event, api):\n"
+            "    api.user.set_app_metadata('plan', 'gold')\n")
+READ_META = ("def on_execute_post_login(event, api):\n"
+             "    api.id_token.set_custom_claim('plan', event.user.app_metadata.plan)\n")
+DENY = ("def on_execute_post_login(event, api):\n"
+        "    api.access.deny('blocked')\n"
+        "    api.id_token.set_custom_claim('after_deny', True)\n")
+CLAIM = "def on_execute_post_login(event, api):\n    api.id_token.set_custom_claim('{0}', 1)\n"
+BOOM = ("def on_execute_post_login(event, api):\n"
+        "    api.id_token.set_custom_claim('lost', 1)\n"
+        "    print('about to fail')\n"
+        "    return {}['missing']\n")
+
+
+def test_metadata_set_by_one_action_is_seen_by_the_next(service: Service, tenant: dict) -> None:
+    deploy_and_bind(service, tenant, "set-meta", SET_META)
+    deploy_and_bind(service, tenant, "read-meta", READ_META)
+    bind(service, tenant, "post-login", ["set-meta", "read-meta"])
+    reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert reply.body["status"] == "success"
+    assert [e["op"] for e in reply.body["effects"]] == [
+        "user.set_app_metadata", "id_token.set_custom_claim"]
+    assert reply.body["effects"][1]["args"] == {"name": "plan", "value": "gold"}
+
+
+def test_deny_finishes_the_action_and_skips_the_rest(service: Service, tenant: dict) -> None:
+    deploy_and_bind(service, tenant, "first", CLAIM.format("first"))
+    deploy_and_bind(service, tenant, "deny", DENY)
+    deploy_and_bind(service, tenant, "never", CLAIM.format("never"))
+    bind(service, tenant, "post-login", ["first", "deny", "never"])
+    reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert reply.body["status"] == "denied"
+    assert [a["status"] for a in reply.body["actions"]] == ["ok", "denied", "skipped"]
+    assert [(e["action"], e["op"]) for e in reply.body["effects"]] == [
+        ("first", "id_token.set_custom_claim"), ("deny", "access.deny"),
+        ("deny", "id_token.set_custom_claim")]
+
+
+def test_error_fails_the_flow_keeping_earlier_effects(service: Service, tenant: dict) -> None:
+    deploy_and_bind(service, tenant, "first", CLAIM.format("first"))
+    deploy_and_bind(service, tenant, "boom", BOOM)
+    deploy_and_bind(service, tenant, "never", CLAIM.format("never"))
+    bind(service, tenant, "post-login", ["first", "boom", "never"])
+    reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert reply.body["status"] == "failed"
+    assert [a["status"] for a in reply.body["actions"]] == ["ok", "error", "skipped"]
+    assert [e["action"] for e in reply.body["effects"]] == ["first"]
+    failed = reply.body["actions"][1]
+    assert failed["error"]["class"] == "action_error"
+    assert failed["error"]["type"] == "KeyError"
+    assert failed["error"]["line"] == 4
+    assert "about to fail" in failed["logs"]
+
+
+def test_secrets_reach_the_action_and_never_the_api(service: Service, tenant: dict) -> None:
+    code = ("def on_execute_post_login(event, api):\n"
+            "    api.access_token.set_custom_claim('k', event.secrets.API_KEY[:3])\n")
+    action = deploy_and_bind(service, tenant, "secretive", code,
+                             secrets=[{"name": "API_KEY", "value": "xyz-123"}])
+    bind(service, tenant, "post-login", ["secretive"])
+    reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert reply.body["effects"][0]["args"] == {"name": "k", "value": "xyz"}
+    shown = service.request("GET", f"/v1/tenants/{tenant['id']}/actions/{action['id']}",
+                            token=tenant["management_token"])
+    assert "xyz-123" not in str(shown.body)
+    assert shown.body["secrets"][0]["name"] == "API_KEY"
+
+
+def test_cache_persists_between_executions(service: Service, tenant: dict) -> None:
+    code = ("def on_execute_post_login(event, api):\n"
+            "    seen = api.cache.get('count')\n"
+            "    n = seen['value'] + 1 if seen else 1\n"
+            "    api.cache.set('count', n)\n"
+            "    api.id_token.set_custom_claim('count', n)\n")
+    deploy_and_bind(service, tenant, "counter", code)
+    bind(service, tenant, "post-login", ["counter"])
+    counts = []
+    for _ in range(3):
+        reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+        counts.append([e for e in reply.body["effects"]
+                       if e["op"] == "id_token.set_custom_claim"][0]["args"]["value"])
+    assert counts == [1, 2, 3]
+
+
+def test_test_run_uses_the_undeployed_draft(service: Service, tenant: dict) -> None:
+    base = f"/v1/tenants/{tenant['id']}"
+    token = tenant["management_token"]
+    created = service.request("POST", f"{base}/actions", {
+        "name": "draft", "supported_triggers": [{"id": "post-login"}],
+        "code": CLAIM.format("drafted")}, token=token)
+    reply = service.request("POST", f"{base}/actions/{created.body['id']}/test",
+                            {"event": LOGIN_EVENT}, token=token)
+    assert reply.status == 200, reply
+    assert reply.body["status"] == "success"
+    assert reply.body["effects"][0]["args"] == {"name": "drafted", "value": 1}
+    assert reply.body["actions"][0]["version"] is None
+
+
+def test_test_run_errors(service: Service, tenant: dict) -> None:
+    base = f"/v1/tenants/{tenant['id']}"
+    token = tenant["management_token"]
+    missing = service.request("POST", f"{base}/actions/nope/test", {"event": {}}, token=token)
+    assert missing.status == 404
+    created = service.request("POST", f"{base}/actions", {
+        "name": "x", "supported_triggers": [{"id": "post-login"}], "code": CLAIM.format("x")},
+        token=token)
+    url = f"{base}/actions/{created.body['id']}/test"
+    bad_event = service.request("POST", url, {"event": [1]}, token=token)
+    assert (bad_event.status, bad_event.body["error"]["code"]) == (400, "invalid_event")
+    other = service.request("POST", url, {"event": {}, "trigger_id": "credentials-exchange"},
+                            token=token)
+    assert (other.status, other.body["error"]["code"]) == (422, "trigger_not_supported")
+    exec_token = service.request("POST", url, {"event": {}}, token=tenant["execution_token"])
+    assert exec_token.status == 403
+
+
+def wait_final(service: Service, tenant: dict, execution_id: str, timeout_s: float = 20) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        reply = service.request("GET", f"/v1/tenants/{tenant['id']}/executions/{execution_id}",
+                                token=tenant["execution_token"])
+        if reply.status == 200 and reply.body["state"] == "final":
+            return reply.body
+        time.sleep(0.1)
+    raise AssertionError(f"execution {execution_id} did not finish")
+
+
+def test_background_trigger_answers_202_then_runs(service: Service, tenant: dict) -> None:
+    code = ("def on_execute_post_user_registration(event, api):\n"
+            "    print('welcome', event.user.email)\n")
+    deploy_and_bind(service, tenant, "welcome", code, trigger="post-user-registration")
+    bind(service, tenant, "post-user-registration", ["welcome"])
+    reply = execute(service, tenant, "post-user-registration", LOGIN_EVENT)
+    assert reply.status == 202
+    assert reply.body["status"] == "pending"
+    record = wait_final(service, tenant, reply.body["execution_id"])
+    assert record["status"] == "success"
+    assert record["actions"][0]["logs"] == "welcome ada@example.com\n"
+
+
+def test_idempotent_retry_does_not_run_again(service: Service, tenant: dict) -> None:
+    code = ("def on_execute_post_login(event, api):\n"
+            "    seen = api.cache.get('runs')\n"
+            "    n = seen['value'] + 1 if seen else 1\n"
+            "    api.cache.set('runs', n)\n"
+            "    api.id_token.set_custom_claim('runs', n)\n")
+    deploy_and_bind(service, tenant, "runs", code)
+    bind(service, tenant, "post-login", ["runs"])
+    key = {"Idempotency-Key": "login-42"}
+    first = execute(service, tenant, "post-login", LOGIN_EVENT, headers=key)
+    again = execute(service, tenant, "post-login", LOGIN_EVENT, headers=key)
+    fresh = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert first.status == again.status == 200
+    assert again.headers.get("Idempotent-Replay") == "true"
+    assert again.body["execution_id"] == first.body["execution_id"]
+    assert again.body["effects"] == first.body["effects"]
+    claims = [r.body["effects"][-1]["args"]["value"] for r in (first, again, fresh)]
+    assert claims == [1, 1, 2]
+
+
+def test_background_failure_retries_then_dead_letters(service: Service, tenant: dict) -> None:
+    """3 attempts with backoff (1 s, 2 s), then the dead-letter list names the execution."""
+    code = ("def on_execute_post_change_password(event, api):\n"
+            "    raise ValueError('mail server down')\n")
+    deploy_and_bind(service, tenant, "notify", code, trigger="post-change-password")
+    bind(service, tenant, "post-change-password", ["notify"])
+    reply = execute(service, tenant, "post-change-password", LOGIN_EVENT)
+    assert reply.status == 202
+    record = wait_final(service, tenant, reply.body["execution_id"], timeout_s=30)
+    assert (record["status"], record["attempts"]) == ("failed", 3)
+    letters = service.request("GET", f"/v1/tenants/{tenant['id']}/dead-letters",
+                              token=tenant["management_token"])
+    assert letters.status == 200
+    [letter] = letters.body["dead_letters"]
+    assert letter["execution_id"] == reply.body["execution_id"]
+    assert (letter["reason"], letter["attempts"]) == ("retries_exhausted", 3)
+    assert letter["error"]["type"] == "ValueError"
+    assert letter["error"]["message"] == "mail server down"
