@@ -106,6 +106,11 @@ class SecretsView(_ReadOnly):
         return f"<secrets: {', '.join(sorted(self._secrets))}>"
 
 
+def _is_secrets(key: object) -> bool:
+    # An exact str: a guest object's __eq__ must not get to answer (or see the name).
+    return type(key) is str and key == "secrets"
+
+
 class EventView(EventMapView):
     """The top-level event: an event map plus `secrets` (not among keys(), len() or iteration)."""
 
@@ -122,17 +127,17 @@ class EventView(EventMapView):
         return self._secrets_view
 
     def __getitem__(self, key: str) -> Any:
-        if key == "secrets":
+        if _is_secrets(key):
             return self._secrets_view
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key == "secrets":
+        if _is_secrets(key):
             return self._secrets_view
         return super().get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key == "secrets" or super().__contains__(key)
+        return _is_secrets(key) or super().__contains__(key)
 
 
 def unwrap(value: EventMapView) -> Mapping[str, Any]:

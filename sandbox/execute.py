@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.alarm import Deadline
 from sandbox.api import build_api
 from sandbox.effects import EffectRecorder
-from sandbox.errors import ActionTimeout
+from sandbox.errors import ActionTimeout, SizeLimitError
 from sandbox.event import EventView
 from sandbox.guards import guard_hooks, restricted_builtins
 from sandbox.imports import import_hook
@@ -56,10 +56,16 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
             try:
                 outcome = _call(code, namespace, handler, trigger_id, EventView(event, secrets),
                                 api, recorder)
-            except (ActionTimeout, MemoryError):
+                # A timeout raised in a finalizer (a generator's `finally` looping when its
+                # frame ends) is swallowed by Python as "unraisable": it still ends the run.
+                deadline.check()
+            except ActionTimeout:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - SystemExit & co. are the action's failure
-                # Still under the alarm: a message whose __str__ loops is the action's time.
+            except BaseException as exc:  # SystemExit & co. are the action's failure
+                if out_of_memory(exc):
+                    raise
+                # Still under the alarm: describing the action's own exception (a MemoryError
+                # it raised with a huge payload, say) is the action's time.
                 outcome = _failure(ERROR, ACTION_ERROR, exc, code.co_filename)
             finally:
                 deadline.disarm()
@@ -70,7 +76,7 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
         outcome = _failure(MEMORY_LIMIT, MEMORY_LIMIT_ERROR, exc, code.co_filename)
     finally:
         namespace.clear()
-    outcome.logs = logs.text()
+    outcome.logs = utf8_text(logs.text())
     outcome.duration_ms = (time.perf_counter() - started) * 1000.0
     return outcome
 
@@ -103,6 +109,24 @@ def _call(code: CodeType, namespace: dict[str, Any], handler: str, trigger_id: s
     return ActionOutcome(status=DENIED if recorder.denied else OK, effects=list(recorder.effects))
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """A real allocation failure or the size guard, not a MemoryError the action raised itself.
+
+    CPython raises allocation failures without arguments; those are described after the guest's
+    objects are freed and outside the alarm, so nothing of the guest's may be in them.
+    """
+    return isinstance(exc, SizeLimitError) or (type(exc) is MemoryError and not exc.args)
+
+
+def utf8_text(text: str) -> str:
+    """`text` with lone surrogates escaped: the outcome crosses the pipe as UTF-8 (msgpack)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _failure(status: str, error_class: str, exc: BaseException, filename: str) -> ActionOutcome:
     return ActionOutcome(status=status, error={
         "class": error_class,
@@ -124,7 +148,7 @@ def safe_message(exc: BaseException) -> str:
         return f"<unprintable {type(exc).__name__}>"
     if not text and isinstance(exc, MemoryError):
         return "out of memory"
-    return text if len(text) <= MESSAGE_LIMIT_CHARS else text[:MESSAGE_LIMIT_CHARS] + "..."
+    return utf8_text(text if len(text) <= MESSAGE_LIMIT_CHARS else text[:MESSAGE_LIMIT_CHARS] + "...")
 
 
 def action_line(tb: TracebackType | None, filename: str) -> int | None:

@@ -49,12 +49,28 @@ STR_FORMAT_METHODS = frozenset({"format", "format_map"})
 # their instances. All are created by the action itself; shared objects are never of these types.
 WRITABLE_TYPES = frozenset({dict, list, set, bytearray, OrderedDict, defaultdict, Counter, deque})
 
-# Integers beyond this many bits are refused by `**` and `<<` before computing them.
+# Integers beyond this many bits are refused by `**`, `*` and `<<` before computing them.
 MAX_INT_BITS = 1 << 20
 
 
 class TenantClass(type):
-    """Metaclass of every class an action defines: marks what the action may mutate."""
+    """Metaclass of every class an action defines: marks what the action may mutate.
+
+    Bases are allow-listed: the action's own classes and exception classes. A subclass of str,
+    int, tuple, list, ... is taken for a plain value by library code, which may keep it (with
+    whatever the action hung on it) in a process-wide cache such as re's or urlsplit's, past
+    the end of the run.
+    """
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
+                **kwargs: Any) -> TenantClass:
+        for base in bases:
+            if not (isinstance(base, TenantClass)
+                    or (isinstance(base, type) and issubclass(base, BaseException))):
+                raise TypeError(f"class {name} cannot derive from {base.__name__}: "
+                                "an action's classes may derive only from its own classes "
+                                "and exception classes")
+        return super().__new__(mcs, name, bases, namespace, **kwargs)
 
 
 def check_attribute(obj: Any, name: str) -> None:
@@ -133,6 +149,11 @@ class SizeGuards:
             self._check_repeat(left, right)
         elif isinstance(left, int) and isinstance(right, (str, bytes, bytearray, list, tuple)):
             self._check_repeat(right, left)
+        elif isinstance(left, int) and isinstance(right, int):
+            # Else `x = x * x` in a loop is `**` without its guard: one long C call per step.
+            bits = left.bit_length() + right.bit_length()
+            if bits > MAX_INT_BITS:
+                raise SizeLimitError("'*'", bits, MAX_INT_BITS, "bits")
         return left * right
 
     def lshift(self, value: Any, shift: Any) -> Any:

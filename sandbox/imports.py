@@ -1,6 +1,7 @@
 """The import allow-list: curated, read-only views of a few standard modules, never the modules."""
 from __future__ import annotations
 
+import _strptime  # for datetime.strptime (see INTERPRETER_IMPORTS)
 import base64
 import collections
 import datetime
@@ -84,9 +85,15 @@ PACKAGES: Mapping[str, frozenset[str]] = MappingProxyType({"urllib": frozenset({
 
 ALLOWED_MODULES = frozenset(MODULE_MEMBERS) | frozenset(PACKAGES)
 
+# Imported by allowed modules' C code through the action's own `__import__` (PyImport_Import:
+# datetime's strftime imports `time`, strptime `_strptime`), which then takes the real module
+# from sys.modules. Such a call passes a fromlist ([]) and gets an empty view; a plain
+# `import time` in the action (fromlist None) is refused, and `from time import x` finds nothing.
+INTERPRETER_IMPORTS = frozenset({"time", "_strptime"})
+
 # Imported here so the warm template pays for them once.
 _PRELOADED = (base64, collections, datetime, decimal, functools, hashlib, hmac, itertools, json,
-              math, re, string, urllib.parse, uuid)
+              math, re, string, urllib.parse, uuid, _strptime)
 
 
 class ModuleView:
@@ -121,15 +128,38 @@ class ModuleView:
         return f"<module {self.__label!r} (action view)>"
 
 
+# urlsplit keeps its arguments as keys of a process-wide lru_cache (urlparse and urljoin call
+# it), and allow_fragments may be any object: an action's own object, with all it holds, would
+# outlive the run. These pass a plain bool instead.
+def urlsplit(url: Any, scheme: Any = "", allow_fragments: Any = True) -> Any:
+    return urllib.parse.urlsplit(url, scheme, bool(allow_fragments))
+
+
+def urlparse(url: Any, scheme: Any = "", allow_fragments: Any = True) -> Any:
+    return urllib.parse.urlparse(url, scheme, bool(allow_fragments))
+
+
+def urljoin(base: Any, url: Any, allow_fragments: Any = True) -> Any:
+    return urllib.parse.urljoin(base, url, bool(allow_fragments))
+
+
+STAND_INS: Mapping[str, Mapping[str, Callable[..., Any]]] = MappingProxyType({
+    "urllib.parse": MappingProxyType(
+        {"urlsplit": urlsplit, "urlparse": urlparse, "urljoin": urljoin}),
+})
+
+
 def _static_view(name: str) -> ModuleView:
     module = importlib.import_module(name)
-    return ModuleView(name, {m: getattr(module, m) for m in MODULE_MEMBERS[name]
-                             if hasattr(module, m)})
+    members = {m: getattr(module, m) for m in MODULE_MEMBERS[name] if hasattr(module, m)}
+    members.update(STAND_INS.get(name, {}))
+    return ModuleView(name, members)
 
 
 def _static_views() -> Mapping[str, ModuleView]:
     views = {name: _static_view(name) for name in MODULE_MEMBERS if name != "random"}
     views["urllib"] = ModuleView("urllib", {"parse": views["urllib.parse"]})
+    views.update({name: ModuleView(name, {}) for name in INTERPRETER_IMPORTS})
     return MappingProxyType(views)
 
 
@@ -157,7 +187,8 @@ def import_hook() -> Callable[..., Any]:
                        fromlist: Any = (), level: int = 0) -> ModuleView:
         if level != 0:
             raise ImportError("relative imports are not allowed in actions")
-        if type(name) is not str or name not in ALLOWED_MODULES:
+        if type(name) is not str or not (
+                name in ALLOWED_MODULES or (name in INTERPRETER_IMPORTS and fromlist is not None)):
             raise _refusal(str(name))
         if fromlist:
             return views[name]

@@ -1,9 +1,11 @@
 """Huge ints, strings and lists: which layer stops each one.
 
 Layer 1, the size guard (sandbox/guards.py): `**`, `*` and `<<` check the result size before
-computing it, so nothing is allocated: SizeLimitError, status memory_limit.
+computing it (`*` of two ints too: repeated squaring is `**`), so nothing is allocated:
+SizeLimitError, status memory_limit.
 Layer 2, the address-space rlimit the worker sets on each child: C calls that allocate at
-once (`bytes(n)`, `list(range(n))`, `str.ljust`) fail with MemoryError, status memory_limit.
+once (`bytes(n)`, `sorted(range(n))`, `str.center`, format widths) or grow in one C loop
+(`dict.fromkeys`, `''.join` of a generator) fail with MemoryError, status memory_limit.
 Layer 2 is exercised here in a subprocess under RLIMIT_AS, so this test process stays safe.
 """
 from __future__ import annotations
@@ -29,6 +31,10 @@ GUARDED = [
     ("x = (0, 1) * 10 ** 9", "'*' would build a value of about 16000000000 bytes"),
     ("x = ['a']\nx *= 10 ** 10", "'*' would build a value of about 80000000000 bytes"),
     ("x = 1 << 10 ** 10", "'<<' would build a value of about 10000000001 bits"),
+    # `**` by repeated squaring: int products are checked the same way.
+    ("x = 1 << (1 << 19)\ny = x * x", "'*' would build a value of about 1048578 bits"),
+    ("x = 1 << (1 << 19)\nx *= x", "'*' would build a value of about 1048578 bits"),
+    ("x = 3\nwhile True:\n    x = x * x", "'*' would build a value of about"),
 ]
 
 
@@ -43,6 +49,8 @@ def test_size_guard_refuses_before_allocating(body: str, fragment: str) -> None:
     ("print(len(str(2 ** 4000)), 3 * 'ab', [1] * 3, 1 << 70)",
      "1205 ababab [1, 1, 1] 1180591620717411303424\n"),
     ("print(pow(3, 10 ** 20, 7), 2.0 ** -2, (-1) ** 10 ** 12, 0 ** 10 ** 12)", "4 0.25 1 0\n"),
+    ("print((1 << 1000) * 3 == 3 << 1000, -3 * -4, True * 5, 2 ** 64 * 2 ** 64 == 2 ** 128)",
+     "True 12 5 True\n"),
 ])
 def test_ordinary_arithmetic_is_untouched(body: str, logs: str) -> None:
     expect(body, "ok", None, logs)
@@ -54,6 +62,15 @@ RLIMITED = [
     "x = 'a'.ljust(10 ** 10)",
     "x = []\nwhile True:\n    x.append('a' * 10 ** 6 + str(len(x)))",
     "x = {}\nfor i in range(10 ** 9):\n    x[i] = i",
+    "x = 'x'.join(str(i) for i in range(10 ** 9))",
+    "x = 'x'.center(10 ** 10)",
+    "x = bytearray(10 ** 10)",
+    "x = sorted(range(10 ** 9))",
+    "x = dict.fromkeys(range(10 ** 9))",
+    "x = set(range(10 ** 9))",
+    "x = ('a' * 10 ** 6).replace('', 'b' * 1000)",
+    "x = f'{1:>10000000000}'",
+    "import itertools\nx = list(itertools.product(range(100), repeat=10))",
 ]
 
 _CHILD = r"""
