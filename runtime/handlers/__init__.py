@@ -1,0 +1,1 @@
+"""Thin HTTP handlers of the management API: parse, validate, call the store, respond."""

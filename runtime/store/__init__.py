@@ -1,0 +1,1 @@
+"""The management store: tenants, actions, versions and bindings in Redis (see runtime/keys.py)."""
