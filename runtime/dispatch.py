@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from runtime import keys
 from runtime.errors import ApiError
@@ -24,9 +25,22 @@ log = logging.getLogger(__name__)
 HEARTBEAT_WINDOW_MS = 5000  # a worker silent for longer is not counted alive
 READ_BLOCK_MS = 1000
 READ_BATCH = 256
+READ_RETRY_PAUSE_S = 0.2  # after a refused connection; a timed-out read has waited already
 
 QUEUED, DUPLICATE, QUEUE_FULL, TENANT_BUSY, NO_WORKER = 1, 2, -1, -2, -3
 RECORD_POLL_S = 0.05
+
+
+def read_block_ms(redis: aioredis.Redis) -> int:
+    """How long the result reader blocks: well inside the client's socket timeout.
+
+    redis-py applies the socket timeout to blocking reads too, so a block as long as the
+    timeout ends in a TimeoutError and a reconnect instead of an empty reply.
+    """
+    timeout_s = redis.connection_pool.connection_kwargs.get("socket_timeout")
+    if not timeout_s:
+        return READ_BLOCK_MS
+    return max(10, min(READ_BLOCK_MS, int(timeout_s * 1000 / 2)))
 
 
 @dataclass
@@ -51,6 +65,8 @@ class Dispatcher:
             resources.files("runtime").joinpath("admission.lua").read_text()
         )
         self._reader: asyncio.Task[None] | None = None
+        self._closing = False
+        self.read_block_ms = read_block_ms(redis)
 
     @property
     def waiting(self) -> int:
@@ -60,12 +76,12 @@ class Dispatcher:
         self._reader = asyncio.create_task(self._read_results(), name="result-reader")
 
     async def close(self) -> None:
+        self._closing = True
         if self._reader is not None:
+            # redis-py can swallow a cancel that lands while a connection is being made, so
+            # the loop also checks `_closing` and the wait is bounded.
             self._reader.cancel()
-            try:
-                await self._reader
-            except asyncio.CancelledError:
-                pass
+            await asyncio.wait({self._reader}, timeout=READ_BLOCK_MS / 1000 + 1)
         for future in self._waiters.values():
             future.cancel()
         self._waiters.clear()
@@ -154,15 +170,16 @@ class Dispatcher:
 
     async def _read_results(self) -> None:
         last_id = "0-0"  # the stream is this process's own (its id is fresh)
-        while True:
+        while not self._closing:
             try:
                 batches = await self.redis.xread({self.results_key: last_id},
-                                                 count=READ_BATCH, block=READ_BLOCK_MS)
+                                                 count=READ_BATCH, block=self.read_block_ms)
             except asyncio.CancelledError:
                 raise
             except RedisError as exc:
                 log.warning("result reader: %s; retrying", exc)
-                await asyncio.sleep(0.5)
+                if not isinstance(exc, RedisTimeoutError):
+                    await asyncio.sleep(READ_RETRY_PAUSE_S)
                 continue
             seen: list[bytes] = []
             for _stream, entries in batches:
