@@ -19,9 +19,11 @@ from runtime.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, 
 from runtime.jobs import TEST, Job, encode_result, new_execution_id, now_ms
 from runtime.metrics import GatewayMetrics
 from runtime.store.flows import load_draft
+from runtime.store.tenant_settings import SettingsCache, TenantSettings
 from sandbox.triggers import TRIGGERS, Trigger
 
 DISPATCHER_KEY: web.AppKey[Dispatcher] = web.AppKey("dispatcher", Dispatcher)
+TENANT_SETTINGS_KEY: web.AppKey[SettingsCache] = web.AppKey("tenant_settings", SettingsCache)
 METRICS_KEY: web.AppKey[GatewayMetrics] = web.AppKey("metrics", GatewayMetrics)
 
 DEADLINE_HEADER = "X-Actions-Deadline-Ms"
@@ -56,7 +58,8 @@ def requested_budget_s(request: web.Request, maximum_s: float) -> float:
     return min(value_ms / 1000, maximum_s)
 
 
-async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: float) -> web.Response:
+async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: float,
+                  max_inflight: int) -> web.Response:
     """Queue `job`; blocking triggers wait for the result, background ones answer 202 at once."""
     settings = settings_of(request)
     dispatcher = request.app[DISPATCHER_KEY]
@@ -68,7 +71,7 @@ async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: fl
          "tenant": job.tenant, "kind": job.kind})
     try:
         admission = await dispatcher.submit(
-            job, tenant_max_inflight=settings.tenant_max_inflight, wait=blocking,
+            job, tenant_max_inflight=max_inflight, wait=blocking,
             pending_record=pending, idempotency_key=idempotency_key(request),
             idempotency_ttl_s=settings.idempotency_ttl_s)
     except ApiError as exc:
@@ -118,12 +121,16 @@ def public_record(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in PRIVATE_RECORD_FIELDS}
 
 
-def new_job(request: web.Request, tenant: str, trigger_id: str, event: dict[str, Any],
-            budget_s: float, **extra: Any) -> Job:
-    settings = settings_of(request)
+async def tenant_limits(request: web.Request, tenant: str) -> tuple[TenantSettings, dict[str, Any]]:
+    current = await request.app[TENANT_SETTINGS_KEY].get(tenant)
+    return current, current.effective(settings_of(request))
+
+
+def new_job(tenant: str, trigger_id: str, event: dict[str, Any], budget_s: float,
+            limits: dict[str, Any], **extra: Any) -> Job:
     return Job(id=new_execution_id(), tenant=tenant, trigger=trigger_id, event=event,
                deadline_ms=now_ms() + int(budget_s * 1000),
-               action_timeout_s=settings.action_timeout_s, **extra)
+               action_timeout_s=limits["action_timeout_s"], **extra)
 
 
 @routes.post("/v1/tenants/{tenant}/triggers/{trigger_id}/execute")
@@ -131,10 +138,11 @@ async def execute(request: web.Request) -> web.Response:
     tenant = request.match_info["tenant"]
     await authenticate(request, tenant=tenant, need="execution")
     trigger = trigger_of(request.match_info["trigger_id"])
-    budget_s = requested_budget_s(request, settings_of(request).flow_deadline_s)
+    current, limits = await tenant_limits(request, tenant)
+    budget_s = requested_budget_s(request, limits["flow_deadline_s"])
     event = await read_body(request)
-    job = new_job(request, tenant, trigger.id, event, budget_s)
-    return await run_job(request, job, trigger, budget_s)
+    job = new_job(tenant, trigger.id, event, budget_s, limits, on_error=current.policy(trigger.id))
+    return await run_job(request, job, trigger, budget_s, limits["max_inflight"])
 
 
 @routes.post("/v1/tenants/{tenant}/actions/{id}/test")
@@ -155,9 +163,10 @@ async def test_action(request: web.Request) -> web.Response:
     if supported and trigger.id not in supported:
         raise ApiError(422, "trigger_not_supported",
                        f"action does not support {trigger.id!r}; it supports {supported}")
-    budget_s = requested_budget_s(request, settings_of(request).flow_deadline_s)
-    job = new_job(request, tenant, trigger.id, event, budget_s, kind=TEST, action_id=action_id)
-    return await run_job(request, job, trigger, budget_s)
+    _, limits = await tenant_limits(request, tenant)
+    budget_s = requested_budget_s(request, limits["flow_deadline_s"])
+    job = new_job(tenant, trigger.id, event, budget_s, limits, kind=TEST, action_id=action_id)
+    return await run_job(request, job, trigger, budget_s, limits["max_inflight"])
 
 
 @routes.get("/v1/tenants/{tenant}/executions/{execution_id}")
@@ -229,6 +238,7 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     dispatcher = Dispatcher(app[REDIS_KEY], max_queue_length=settings.max_queue_length,
                             record_ttl_s=settings.execution_ttl_s)
     app[DISPATCHER_KEY] = dispatcher
+    app[TENANT_SETTINGS_KEY] = SettingsCache(app[REDIS_KEY])
     await dispatcher.start()
     yield
     await dispatcher.close()

@@ -20,6 +20,7 @@ from runtime.store.flows import load_draft
 from sandbox.limits import Limits
 from sandbox.triggers import TRIGGERS
 from worker import actioncache, reclaim, retry
+from worker.failure_policy import apply_failure_policy
 from worker.flow import FlowAction, run_flow
 from worker.flowcache import FlowCache
 from worker.pool import SandboxPool
@@ -141,11 +142,12 @@ class Consumer:
             return
         if poison:
             log.error("dead-lettering job %s of tenant %s: its workers died twice", job.id, job.tenant)
-            result = platform_failure(job, "the job was dead-lettered: running it killed its "
-                                      "worker twice")
+            result = apply_failure_policy(platform_failure(
+                job, "the job was dead-lettered: running it killed its worker twice"), job.on_error)
             await self._retrying(lambda: self._answer(entry_id, job, result, [], poison=True))
             return
         result, cache_writes = await self._execute(job, rev)
+        result = apply_failure_policy(result, job.on_error)
         await self._retrying(lambda: self._answer(entry_id, job, result, cache_writes))
 
     async def _execute(self, job: Job, rev: int) -> tuple[dict[str, Any], list[tuple[str, list]]]:
@@ -199,7 +201,7 @@ class Consumer:
         pipe = self.redis.pipeline(transaction=True)
         state = "final"
         failed_background = (not TRIGGERS[job.trigger].blocking and job.kind == FLOW
-                             and result.get("status") == "failed")
+                             and result["on_error"]["applied"])
         if poison:
             retry.queue_dead_letter(pipe, job, result, "poison")
         elif failed_background and job.attempt < self.settings.background_attempts:

@@ -184,3 +184,64 @@ def test_background_failure_retries_then_dead_letters(service: Service, tenant: 
     assert (letter["reason"], letter["attempts"]) == ("retries_exhausted", 3)
     assert letter["error"]["type"] == "ValueError"
     assert letter["error"]["message"] == "mail server down"
+
+
+def test_failure_policy_per_trigger(service: Service, tenant: dict) -> None:
+    """fail_closed (default) answers failed; fail_open answers success; both say which applied."""
+    deploy_and_bind(service, tenant, "first", CLAIM.format("first"))
+    deploy_and_bind(service, tenant, "boom", BOOM)
+    bind(service, tenant, "post-login", ["first", "boom"])
+    closed = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert closed.body["status"] == "failed"
+    assert closed.body["on_error"] == {"policy": "fail_closed", "applied": True}
+    url = f"/v1/tenants/{tenant['id']}/triggers/post-login/settings"
+    token = tenant["management_token"]
+    patched = service.request("PATCH", url, {"on_error": "fail_open"}, token=token)
+    assert patched.body == {"trigger_id": "post-login", "on_error": "fail_open"}
+    time.sleep(2.1)  # gateways trust cached tenant settings for up to 2 s
+    opened = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert opened.body["status"] == "success"
+    assert opened.body["on_error"] == {"policy": "fail_open", "applied": True}
+    assert [e["action"] for e in opened.body["effects"]] == ["first"]
+    assert [a["status"] for a in opened.body["actions"]] == ["ok", "error"]
+
+
+def test_trigger_settings_errors(service: Service, tenant: dict) -> None:
+    base = f"/v1/tenants/{tenant['id']}/triggers"
+    token = tenant["management_token"]
+    bad = service.request("PATCH", f"{base}/post-login/settings", {"on_error": "maybe"}, token=token)
+    assert (bad.status, bad.body["error"]["code"]) == (422, "invalid_on_error")
+    extra = service.request("PATCH", f"{base}/post-login/settings", {"x": 1}, token=token)
+    assert (extra.status, extra.body["error"]["code"]) == (422, "unknown_field")
+    unknown = service.request("GET", f"{base}/nope/settings", token=token)
+    assert unknown.status == 404
+    as_exec = service.request("GET", f"{base}/post-login/settings", token=tenant["execution_token"])
+    assert as_exec.status == 403
+    assert service.request("GET", f"{base}/post-login/settings", token=token).body == {
+        "trigger_id": "post-login", "on_error": "fail_closed"}
+
+
+def test_admin_sets_tenant_limits(service: Service, tenant: dict) -> None:
+    """A tenant whose action limit is 0.2 s: a 1 s spin times out at that limit."""
+    url = f"/v1/tenants/{tenant['id']}/limits"
+    admin = service.admin_token
+    patched = service.request("PATCH", url, {"action_timeout_s": 0.2}, token=admin)
+    assert patched.status == 200, patched
+    assert patched.body["action_timeout_s"] == 0.2
+    for body, code in (({"action_timeout_s": 99}, "invalid_limit"),
+                       ({"max_inflight": 1.5}, "invalid_limit"),
+                       ({"flow_deadline_s": True}, "invalid_limit"),
+                       ({"speed": 1}, "unknown_field")):
+        reply = service.request("PATCH", url, body, token=admin)
+        assert (reply.status, reply.body["error"]["code"]) == (422, code), body
+    assert service.request("PATCH", url, {"max_inflight": 3},
+                           token=tenant["management_token"]).status == 401
+    assert service.request("GET", "/v1/tenants/nope/limits", token=admin).status == 404
+    deploy_and_bind(service, tenant, "spin", "def on_execute_post_login(event, api):\n"
+                    "    while True:\n        pass\n")
+    bind(service, tenant, "post-login", ["spin"])
+    time.sleep(2.1)
+    started = time.monotonic()
+    reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert reply.body["actions"][0]["status"] == "timeout"
+    assert time.monotonic() - started < 0.2 + 0.5 + 2.0  # limit + kill grace + generous margin
