@@ -5,6 +5,7 @@ import builtins
 import operator
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
@@ -187,9 +188,13 @@ _INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+_SAFE_BUILTINS_TABLE = MappingProxyType(
+    {name: getattr(builtins, name) for name in SAFE_BUILTINS | SAFE_EXCEPTIONS})
+
+
 def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict[str, Any]:
-    """A fresh `__builtins__` dict for one run."""
-    table = {name: getattr(builtins, name) for name in SAFE_BUILTINS | SAFE_EXCEPTIONS}
+    """A fresh `__builtins__` dict for one run (a copy: the table itself is never handed out)."""
+    table = dict(_SAFE_BUILTINS_TABLE)
     table.update(
         getattr=guarded_getattr,
         hasattr=guarded_hasattr,

@@ -181,7 +181,14 @@ def _refusal(name: str) -> ImportError:
 
 def import_hook() -> Callable[..., Any]:
     """A fresh `__import__` for one run (it owns that run's `random`)."""
-    views = {**_STATIC_VIEWS, "random": random_view()}
+    own_random: list[ModuleView] = []  # made on first `import random`: seeding costs ~20 us
+
+    def view(name: str) -> ModuleView:
+        if name != "random":
+            return _STATIC_VIEWS[name]
+        if not own_random:
+            own_random.append(random_view())
+        return own_random[0]
 
     def guarded_import(name: str, globals: Any = None, locals: Any = None,
                        fromlist: Any = (), level: int = 0) -> ModuleView:
@@ -191,8 +198,8 @@ def import_hook() -> Callable[..., Any]:
                 name in ALLOWED_MODULES or (name in INTERPRETER_IMPORTS and fromlist is not None)):
             raise _refusal(str(name))
         if fromlist:
-            return views[name]
+            return view(name)
         # `import urllib.parse` binds the top package, as Python does.
-        return views[name.partition(".")[0]]
+        return view(name.partition(".")[0])
 
     return guarded_import
