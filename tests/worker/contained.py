@@ -1,0 +1,43 @@
+"""Test-only entry: contain this process exactly as a sandbox child does, then run raw Python.
+
+This plays a RestrictedPython bypass: the snippet (argv[1]) is ordinary, unrestricted Python.
+Prints one JSON line: the kernel's containment report and the snippet's result or exception.
+stdout must be a pipe (RLIMIT_FSIZE is 0: writes to a regular file would raise SIGXFSZ).
+"""
+from __future__ import annotations
+
+# Everything a snippet uses is imported first: the filter forbids open(), so no later import.
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+from sandbox import containment
+from sandbox.limits import Limits
+
+libc = ctypes.CDLL(None, use_errno=True)
+_ = (signal, socket, subprocess)
+
+
+def main() -> None:
+    snippet = sys.argv[1]
+    program = containment.build_filter()
+    report = containment.contain(memory_limit_bytes=Limits().memory_limit_bytes,
+                                 seccomp_filter=program, parent_pid=os.getppid())
+    namespace = {"libc": libc, "ctypes": ctypes, "os": os}
+    pid = os.getpid()
+    try:
+        exec(snippet, namespace)  # noqa: S102 - the point: code that escaped the sandbox
+        result = f"ok: {namespace.get('result')!r}"
+    except BaseException as exc:  # noqa: BLE001 - the result is what we report
+        result = f"{type(exc).__name__}: {exc}"
+    if os.getpid() != pid:  # a fork that should have failed did not: the child must not talk
+        os._exit(0)
+    os.write(1, (json.dumps({"report": report.to_dict(), "result": result}) + "\n").encode())
+
+
+if __name__ == "__main__":
+    main()

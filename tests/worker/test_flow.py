@@ -1,0 +1,129 @@
+"""Flow semantics (Auth0's) with real sandbox children: order, metadata, deny, failure, deadline."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from sandbox.limits import Limits
+from tests.worker.poolkit import action, sha
+from worker.flow import FlowAction, run_flow
+from worker.pool import SandboxPool
+
+EVENT = {"user": {"user_id": "auth0|1", "email": "ada@example.com", "app_metadata": {}}}
+
+
+def bound(name: str, body: str, version: int | None = 1, **secrets: str) -> FlowAction:
+    code = action(body)
+    return FlowAction(action_id=f"id-{name}", name=name, version=version, code=code,
+                      code_sha256=sha(code), secrets=secrets, cache={})
+
+
+async def flow(pool: SandboxPool, actions: list[FlowAction], *, deadline_s: float = 20.0,
+               limits: Limits | None = None) -> dict[str, Any]:
+    return await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
+                          event=EVENT, limits=limits or Limits(),
+                          deadline=time.monotonic() + deadline_s)
+
+
+def statuses(result: dict[str, Any]) -> list[str]:
+    return [a["status"] for a in result["actions"]]
+
+
+SET_PLAN = bound("set-plan", "api.user.set_app_metadata('plan', 'gold')")
+READ_PLAN = bound("read-plan", "api.id_token.set_custom_claim('plan', event.user.app_metadata['plan'])", 3)
+DENY = bound("deny", "api.id_token.set_custom_claim('before', 1)\napi.access.deny('blocked')\nprint('after deny')")
+BOOM = bound("boom", "api.id_token.set_custom_claim('lost', 1)\nraise ValueError('boom')")
+LOOP = bound("loop", "while True:\n    pass")
+
+
+async def test_no_actions_is_success(pool: SandboxPool) -> None:
+    assert await flow(pool, []) == {"trigger": "post-login", "status": "success",
+                                    "effects": [], "actions": []}
+
+
+async def test_metadata_is_visible_to_later_actions(pool: SandboxPool) -> None:
+    result = await flow(pool, [SET_PLAN, READ_PLAN])
+    assert result["status"] == "success"
+    assert result["effects"] == [
+        {"op": "user.set_app_metadata", "args": {"name": "plan", "value": "gold"},
+         "action": "set-plan", "version": 1},
+        {"op": "id_token.set_custom_claim", "args": {"name": "plan", "value": "gold"},
+         "action": "read-plan", "version": 3},
+    ]
+    assert statuses(result) == ["ok", "ok"]
+    assert [a["name"] for a in result["actions"]] == ["set-plan", "read-plan"]
+
+
+async def test_deny_finishes_the_action_and_skips_the_rest(pool: SandboxPool) -> None:
+    result = await flow(pool, [SET_PLAN, DENY, READ_PLAN])
+    assert result["status"] == "denied"
+    assert [(e["op"], e["action"]) for e in result["effects"]] == [
+        ("user.set_app_metadata", "set-plan"), ("id_token.set_custom_claim", "deny"),
+        ("access.deny", "deny")]
+    assert statuses(result) == ["ok", "denied", "skipped"]
+    assert result["actions"][1]["logs"] == "after deny\n"
+    assert result["actions"][2] == {"name": "read-plan", "version": 3, "status": "skipped",
+                                    "duration_ms": 0.0, "logs": "", "error": None}
+
+
+async def test_error_fails_the_flow_keeping_earlier_effects(pool: SandboxPool) -> None:
+    result = await flow(pool, [SET_PLAN, BOOM, READ_PLAN])
+    assert result["status"] == "failed"
+    assert [e["action"] for e in result["effects"]] == ["set-plan"]  # boom's own are discarded
+    assert statuses(result) == ["ok", "error", "skipped"]
+    error = result["actions"][1]["error"]
+    assert (error["class"], error["type"], error["message"], error["line"]) == (
+        "action_error", "ValueError", "boom", 3)
+
+
+@pytest.mark.parametrize(("deadline_s", "timeout_s"), [(20.0, 0.3), (0.3, 5.0)],
+                         ids=["action limit", "flow deadline"])
+async def test_timeout_fails_the_flow(pool: SandboxPool, deadline_s: float,
+                                      timeout_s: float) -> None:
+    started = time.monotonic()
+    result = await flow(pool, [SET_PLAN, LOOP, READ_PLAN], deadline_s=deadline_s,
+                        limits=Limits(timeout_s=timeout_s))
+    assert time.monotonic() - started < 0.3 + pool.grace_s + 2.0  # min(limit, time left) applied
+    assert result["status"] == "failed"
+    assert statuses(result) == ["ok", "timeout", "skipped"]
+    assert result["actions"][1]["error"]["class"] == "action_timeout"
+    assert [e["action"] for e in result["effects"]] == ["set-plan"]
+
+
+async def test_deadline_passed_before_an_action_starts(pool: SandboxPool) -> None:
+    result = await flow(pool, [SET_PLAN, READ_PLAN], deadline_s=-1.0)
+    assert result["status"] == "failed"
+    assert statuses(result) == ["timeout", "skipped"]
+    assert result["actions"][0]["error"] == {
+        "class": "action_timeout", "type": None, "line": None,
+        "message": "the flow deadline passed before this action started"}
+    assert result["effects"] == []
+    assert pool.stats.runs == 0  # nothing was sent to a child
+
+
+async def test_memory_limit_fails_the_flow(pool: SandboxPool) -> None:
+    hog = bound("hog", "x = []\nwhile True:\n    x.append('a' * 1000)")
+    result = await flow(pool, [hog, SET_PLAN])
+    assert result["status"] == "failed"
+    assert statuses(result) == ["memory_limit", "skipped"]
+
+
+async def test_secrets_are_per_action(pool: SandboxPool) -> None:
+    first = bound("first", "api.id_token.set_custom_claim('k', event.secrets.KEY)", KEY="one")
+    second = bound("second", "api.access_token.set_custom_claim('k', event.secrets.KEY)", KEY="two")
+    result = await flow(pool, [first, second])
+    assert [e["args"]["value"] for e in result["effects"]] == ["one", "two"]
+
+
+async def test_continuation_handler(pool: SandboxPool) -> None:
+    code = ("def on_execute_post_login(event, api):\n    api.access.deny('wrong handler')\n"
+            "def on_continue_post_login(event, api):\n    api.id_token.set_custom_claim('c', 1)\n")
+    cont = FlowAction(action_id="c", name="cont", version=2, code=code, code_sha256=sha(code),
+                      secrets={}, cache={})
+    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=[cont],
+                            event=EVENT, limits=Limits(), deadline=time.monotonic() + 5,
+                            handler="on_continue_post_login")
+    assert result["status"] == "success"
+    assert [e["op"] for e in result["effects"]] == ["id_token.set_custom_claim"]

@@ -1,0 +1,153 @@
+"""A sandbox child: contains itself, then runs one tenant's compiled actions, one job at a time.
+
+Runs in a process forked from the warm template. It compiles inside itself (hostile source
+hits this process's limits, not the worker's) and keeps compiled code by content hash in a
+small LRU, so repeated runs of the same action do not recompile.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import OrderedDict
+from types import CodeType
+from typing import Any
+
+from sandbox.compiler import compile_action
+from sandbox.containment import ContainmentError, contain
+from sandbox.execute import run_action
+from sandbox.limits import Limits
+from sandbox.outcome import (
+    ACTION_ERROR,
+    ERROR,
+    MEMORY_LIMIT,
+    MEMORY_LIMIT_ERROR,
+    PLATFORM_ERROR,
+    ActionOutcome,
+)
+from worker import protocol
+from worker.errors import ProtocolError
+
+PIPE_FD = 3  # the child's socket to its worker; 0-2 are /dev/null
+EXIT_MEMORY = 86  # MemoryError that could not even be reported
+EXIT_PROTOCOL = 87
+COMPILED_CACHE_SIZE = 64
+_LIMIT_FIELDS = frozenset(f.name for f in dataclasses.fields(Limits))
+
+def _memory_outcome(message: str) -> ActionOutcome:
+    return ActionOutcome.failure(MEMORY_LIMIT, MEMORY_LIMIT_ERROR, message, error_type="MemoryError")
+
+
+def _compile(source: str) -> tuple[CodeType | None, list[dict[str, Any]]]:
+    result = compile_action(source)
+    errors = [{"line": e.line, "column": e.column, "message": e.message} for e in result.errors]
+    return result.code, errors
+
+
+def _compile_failure(errors: list[dict[str, Any]]) -> ActionOutcome:
+    first = errors[0] if errors else {"line": None, "message": "does not compile"}
+    message = "; ".join(
+        f"line {e['line']}: {e['message']}" if e.get("line") else str(e["message"]) for e in errors
+    ) or "action does not compile"
+    outcome = ActionOutcome.failure(ERROR, ACTION_ERROR, message, error_type="CompileError")
+    assert outcome.error is not None
+    outcome.error["line"] = first.get("line")
+    return outcome
+
+
+class Runner:
+    """The job loop's state: the compiled-code LRU, keyed by the code's sha256."""
+
+    def __init__(self) -> None:
+        self.compiled: OrderedDict[str, tuple[str, CodeType | None, list[dict[str, Any]]]] = (
+            OrderedDict()
+        )
+
+    def code_for(self, code_sha256: str, source: str) -> tuple[CodeType | None, list, bool]:
+        entry = self.compiled.get(code_sha256)
+        # Comparing the source (a memcmp) keeps a wrong hash from ever running other code.
+        if entry is not None and entry[0] == source:
+            self.compiled.move_to_end(code_sha256)
+            return entry[1], entry[2], False
+        code, errors = _compile(source)
+        self.compiled[code_sha256] = (source, code, errors)
+        while len(self.compiled) > COMPILED_CACHE_SIZE:
+            self.compiled.popitem(last=False)
+        return code, errors, True
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        code, errors, compiled = self.code_for(str(request["code_sha256"]), str(request["source"]))
+        if code is None:
+            return {"op": protocol.RESULT, "outcome": _compile_failure(errors).to_dict(),
+                    "compiled": compiled}
+        limits = Limits(**{k: v for k, v in request["limits"].items() if k in _LIMIT_FIELDS})
+        outcome = run_action(
+            code,
+            trigger_id=str(request["trigger_id"]),
+            handler=str(request["handler"]),
+            event=request["event"],
+            secrets=request["secrets"],
+            cache=request["cache"],
+            limits=limits,
+        )
+        if outcome.status == ERROR and (outcome.error or {}).get("type") == "MemoryError":
+            memory = _memory_outcome(f"memory limit of {limits.memory_limit_bytes} bytes exceeded")
+            memory.logs, memory.duration_ms = outcome.logs, outcome.duration_ms
+            outcome = memory
+        return {"op": protocol.RESULT, "outcome": outcome.to_dict(), "compiled": compiled}
+
+
+def _setup_fds(sock_fd: int, devnull_fd: int) -> None:
+    for target in (0, 1, 2):
+        os.dup2(devnull_fd, target)
+    if sock_fd != PIPE_FD:
+        os.dup2(sock_fd, PIPE_FD)
+    os.closerange(PIPE_FD + 1, os.sysconf("SC_OPEN_MAX"))
+
+
+def serve(fd: int) -> None:
+    """Answer run requests until the worker hangs up."""
+    runner = Runner()
+    # Encoded while memory is plentiful: the reply to send when it is not.
+    memory_frame = protocol.encode({
+        "op": protocol.RESULT, "compiled": False,
+        "outcome": _memory_outcome("memory limit exceeded").to_dict(),
+    })
+    while True:
+        request = protocol.read_frame_fd(fd)
+        if request is None:
+            return
+        if request.get("op") != protocol.RUN:
+            os._exit(EXIT_PROTOCOL)
+        try:
+            reply = protocol.encode(runner.run(request))
+        except MemoryError:
+            reply = memory_frame
+        except Exception as exc:  # noqa: BLE001 - a bug here must not look like the guest's
+            reply = protocol.encode({
+                "op": protocol.RESULT, "compiled": False,
+                "outcome": ActionOutcome.failure(
+                    ERROR, PLATFORM_ERROR, f"sandbox child: {type(exc).__name__}: {exc}"
+                ).to_dict(),
+            })
+        view = memoryview(reply)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def child_main(sock_fd: int, devnull_fd: int, *, memory_limit_bytes: int,
+               seccomp_filter: Any, parent_pid: int) -> None:
+    """Entry point right after the template's fork; returns only to exit."""
+    _setup_fds(sock_fd, devnull_fd)
+    try:
+        report = contain(memory_limit_bytes=memory_limit_bytes, seccomp_filter=seccomp_filter,
+                         parent_pid=parent_pid)
+    except ContainmentError as exc:
+        protocol.write_frame_fd(PIPE_FD, {"op": "failed", "layer": exc.layer, "message": str(exc)})
+        return
+    protocol.write_frame_fd(PIPE_FD, {"op": protocol.READY, **report.to_dict()})
+    try:
+        serve(PIPE_FD)
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+    except ProtocolError:
+        os._exit(EXIT_PROTOCOL)

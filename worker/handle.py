@@ -1,0 +1,175 @@
+"""The worker's handle on one live sandbox child: spawn and verify it, run one job under the
+watchdog, kill it. Everything the child says is checked; nothing it sends is unpickled."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.limits import Limits
+from sandbox.outcome import (
+    ACTION_ERROR,
+    ACTION_TIMEOUT,
+    DENIED,
+    ERROR,
+    MEMORY_LIMIT,
+    MEMORY_LIMIT_ERROR,
+    OK,
+    PLATFORM_ERROR,
+    TIMEOUT,
+    ActionOutcome,
+)
+from worker import protocol
+from worker.child import EXIT_MEMORY
+from worker.errors import ProtocolError, SandboxUnavailable
+from worker.spawner import Forked, Spawner
+
+SPAWN_TIMEOUT_S = 10.0
+EXIT_WAIT_S = 2.0  # how long to wait for the template to report a dead child's status
+
+
+@dataclass
+class Exchange:
+    """One job's result as the supervisor saw it."""
+
+    outcome: ActionOutcome
+    healthy: bool  # the child may run this tenant's next job
+    compiled: bool = False  # the child had to compile (a code-cache miss)
+    watchdog_killed: bool = False
+    died: bool = False
+
+
+def _platform_error(message: str, duration_ms: float) -> ActionOutcome:
+    return ActionOutcome.failure(ERROR, PLATFORM_ERROR, message, duration_ms=duration_ms)
+
+
+class ChildHandle:
+    """A contained child, bound to `tenant` ("" while it is a spare)."""
+
+    def __init__(self, forked: Forked, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, tenant: str, memory_limit_bytes: int) -> None:
+        self.forked = forked
+        self.reader = reader
+        self.writer = writer
+        self.tenant = tenant
+        self.memory_limit_bytes = memory_limit_bytes
+        self.report: dict[str, Any] = {}
+        self.runs = 0
+        self.killed = False
+
+    @property
+    def pid(self) -> int:
+        return self.forked.pid
+
+    @property
+    def alive(self) -> bool:
+        return not (self.killed or self.forked.exit_status.done() or self.reader.at_eof())
+
+    @classmethod
+    async def spawn(cls, spawner: Spawner, *, tenant: str, memory_limit_bytes: int,
+                    seccomp: bool) -> ChildHandle:
+        """Fork a child and wait for its containment report; SandboxUnavailable if it is off."""
+        forked = await spawner.fork(memory_limit_bytes=memory_limit_bytes, seccomp=seccomp)
+        reader, writer = await asyncio.open_unix_connection(sock=forked.sock)
+        child = cls(forked, reader, writer, tenant, memory_limit_bytes)
+        try:
+            hello = await asyncio.wait_for(protocol.read_frame(reader), SPAWN_TIMEOUT_S)
+        except BaseException as exc:
+            child.kill()
+            if isinstance(exc, Exception):
+                raise SandboxUnavailable(f"sandbox child did not start: {exc!r}") from None
+            raise
+        if hello.get("op") != protocol.READY:
+            child.kill()
+            raise SandboxUnavailable(
+                f"sandbox child could not contain itself: {hello.get('message')}",
+                layer=str(hello.get("layer")),
+            )
+        child.report = hello
+        # Trust but verify: the kernel's own account, read by the child after the last layer.
+        if (seccomp and hello.get("seccomp_mode") != 2) or hello.get("no_new_privs") != 1 or (
+            os.geteuid() == 0 and hello.get("uid") == 0
+        ):
+            child.kill()
+            raise SandboxUnavailable(f"sandbox child is not contained: {hello}", layer="verify")
+        return child
+
+    async def exchange(self, frame: bytes, limits: Limits, grace_s: float) -> Exchange:
+        """Send one job and wait for its outcome, at most `limits.timeout_s + grace_s`."""
+        started = time.monotonic()
+
+        async def send_and_receive() -> dict[str, Any]:
+            self.writer.write(frame)
+            await self.writer.drain()
+            return await protocol.read_frame(self.reader)
+
+        def elapsed_ms() -> float:
+            return (time.monotonic() - started) * 1000
+
+        try:
+            reply = await asyncio.wait_for(send_and_receive(), limits.timeout_s + grace_s)
+        except TimeoutError:
+            self.kill()  # whatever it is doing: a C call, a swallowed alarm, a hang
+            return Exchange(ActionOutcome.failure(
+                TIMEOUT, ACTION_TIMEOUT, f"action exceeded its time limit of {limits.timeout_s:g} s",
+                duration_ms=elapsed_ms(),
+            ), healthy=False, watchdog_killed=True)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return Exchange(await self._death_outcome(elapsed_ms()), healthy=False, died=True)
+        except ProtocolError as exc:
+            return Exchange(_platform_error(f"sandbox child broke the protocol: {exc}",
+                                            elapsed_ms()), healthy=False)
+        try:
+            if reply.get("op") != protocol.RESULT:
+                raise ProtocolError(f"unexpected {reply.get('op')!r} frame")
+            outcome = protocol.parse_outcome(reply.get("outcome"))
+        except ProtocolError as exc:
+            return Exchange(_platform_error(f"sandbox child broke the protocol: {exc}",
+                                            elapsed_ms()), healthy=False)
+        # A polite timeout or a memory limit leaves the child's heap suspect: replace it.
+        healthy = outcome.status in (OK, DENIED) or (
+            outcome.status == ERROR and (outcome.error or {}).get("class") == ACTION_ERROR
+        )
+        return Exchange(outcome, healthy=healthy, compiled=reply.get("compiled") is True)
+
+    async def _death_outcome(self, duration_ms: float) -> ActionOutcome:
+        try:
+            status = await asyncio.wait_for(asyncio.shield(self.forked.exit_status), EXIT_WAIT_S)
+        except TimeoutError:
+            status = None
+        if status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_MEMORY:
+            return ActionOutcome.failure(
+                MEMORY_LIMIT, MEMORY_LIMIT_ERROR,
+                f"memory limit of {self.memory_limit_bytes} bytes exceeded",
+                duration_ms=duration_ms, error_type="MemoryError",
+            )
+        if status is None or status < 0:
+            how = "with an unknown status"
+        elif os.WIFSIGNALED(status):
+            how = f"by signal {signal.Signals(os.WTERMSIG(status)).name}"
+        else:
+            how = f"with exit code {os.WEXITSTATUS(status)}"
+        return _platform_error(f"sandbox child died {how}", duration_ms)
+
+    def kill(self) -> None:
+        """SIGKILL through the pidfd (never a recycled pid); idempotent."""
+        if self.killed:
+            return
+        self.killed = True
+        try:
+            signal.pidfd_send_signal(self.forked.pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.close(self.forked.pidfd)
+        self.writer.close()
+
+    async def wait_gone(self) -> bool:
+        """Wait until the template has reaped the child (its pid no longer exists)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self.forked.exit_status), EXIT_WAIT_S)
+        except TimeoutError:
+            return False
+        return True
