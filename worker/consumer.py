@@ -105,11 +105,15 @@ class Consumer:
     async def _upkeep(self, stop: asyncio.Event) -> None:
         """Once a second: touch our running jobs, promote due retries, take over abandoned jobs."""
         promoter = retry.Promoter(self.redis)
+        ticks = 0
         while not stop.is_set():
             await asyncio.sleep(reclaim.TOUCH_INTERVAL_S)
             await self._touch()
+            ticks += 1
             try:
                 await promoter.promote()
+                if ticks % 60 == 0:
+                    await reclaim.forget_dead_consumers(self.redis)
                 claimed = await reclaim.claim_abandoned(
                     self.redis, self.worker_id, self.slots - len(self._running))
             except RedisError as exc:

@@ -50,8 +50,13 @@ async def heartbeat(redis: aioredis.Redis, worker_id: str, slots: int) -> None:
             pipe.hset(keys.worker(worker_id), mapping={
                 "slots": slots, "pid": os.getpid(), "host": socket.gethostname()})
             pipe.expire(keys.worker(worker_id), WORKER_DOC_TTL_S)
-            pipe.zremrangebyscore(keys.WORKERS, "-inf", now - FORGET_AFTER_MS)
-            await pipe.execute()
+            pipe.zrangebyscore(keys.WORKERS, "-inf", now - FORGET_AFTER_MS)
+            *_, gone = await pipe.execute()
+            if gone:  # workers that crashed an hour ago: drop their slots with them
+                pipe = redis.pipeline(transaction=True)
+                pipe.zrem(keys.WORKERS, *gone)
+                pipe.hdel(keys.WORKER_SLOTS, *gone)
+                await pipe.execute()
         except RedisError as exc:
             log.warning("heartbeat failed: %s", exc)
         await asyncio.sleep(HEARTBEAT_INTERVAL_S)

@@ -7,6 +7,7 @@ worker may take it with XAUTOCLAIM, which counts one more delivery.
 """
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,6 +15,7 @@ import redis.asyncio as aioredis
 from runtime import keys
 
 TOUCH_INTERVAL_S = 1.0
+FORGET_CONSUMER_IDLE_MS = 3600 * 1000  # consumers of crashed workers, once nothing is pending
 CLAIM_IDLE_MS = 3000
 # Deliveries after which a job counts as poison: it was taken twice and its worker died twice.
 POISON_DELIVERIES = 3
@@ -43,3 +45,12 @@ async def claim_abandoned(redis: aioredis.Redis, consumer: str, count: int
         deliveries = int(info[0]["times_delivered"]) if info else POISON_DELIVERIES
         claimed.append((entry_id, fields, deliveries))
     return claimed
+
+
+_FORGET = resources.files("worker").joinpath("forget.lua").read_text()
+
+
+async def forget_dead_consumers(redis: aioredis.Redis) -> int:
+    """Delete group consumers with nothing pending that have been idle for an hour."""
+    script = redis.register_script(_FORGET)
+    return int(await script(keys=[keys.JOBS], args=[keys.JOBS_GROUP, FORGET_CONSUMER_IDLE_MS]))
