@@ -156,7 +156,7 @@ class Dispatcher:
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             try:
-                blob = await self.redis.get(keys.execution(tenant, execution_id))
+                blob: Any = await self.redis.get(keys.execution(tenant, execution_id))
             except RedisError:
                 blob = None
             if blob is not None:
@@ -172,7 +172,7 @@ class Dispatcher:
         last_id = "0-0"  # the stream is this process's own (its id is fresh)
         while not self._closing:
             try:
-                batches = await self.redis.xread({self.results_key: last_id},
+                batches: Any = await self.redis.xread({self.results_key: last_id},
                                                  count=READ_BATCH, block=self.read_block_ms)
             except asyncio.CancelledError:
                 raise

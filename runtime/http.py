@@ -58,7 +58,7 @@ def decode_body(raw: bytes, content_type: str, charset: str | None) -> Any:
     if content_type in MSGPACK_TYPES:
         try:
             return msgpack.unpackb(raw, raw=False, strict_map_key=True, ext_hook=_refuse_ext)
-        except Exception as exc:  # noqa: BLE001 - msgpack raises a zoo of types on hostile input
+        except Exception as exc:
             raise ApiError(400, "malformed_body", f"body is not valid msgpack: {exc}") from None
     if content_type != JSON:
         raise ApiError(

@@ -42,7 +42,7 @@ class Deadline:
             self.expired = True
             raise ActionTimeout(self.timeout_s)
 
-    def __enter__(self) -> Deadline:  # noqa: PYI034 - a final class in practice
+    def __enter__(self) -> Deadline:
         self.active = True
         if self.timeout_s > 0 and threading.current_thread() is threading.main_thread():
             self._started = time.monotonic()

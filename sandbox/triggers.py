@@ -1,9 +1,9 @@
 """The trigger table: which handlers an action defines for each trigger point."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ async def load(redis: aioredis.Redis, tenant: str, action_id: str) -> dict[str, 
     return decode_entries(raw)
 
 
-def decode_entries(raw: dict[bytes, bytes]) -> dict[str, Any]:
+def decode_entries(raw: dict[Any, Any]) -> dict[str, Any]:
     now = now_ms()
     entries: dict[str, Any] = {}
     for key, blob in raw.items():

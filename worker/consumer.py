@@ -72,7 +72,7 @@ class Consumer:
                 await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
                 continue
             try:
-                batches = await self.redis.xreadgroup(
+                batches: Any = await self.redis.xreadgroup(
                     keys.JOBS_GROUP, self.worker_id, {keys.JOBS: ">"}, count=free, block=500)
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
@@ -192,7 +192,7 @@ class Consumer:
         pipe = self.redis.pipeline(transaction=False)
         for action in needs_cache:
             pipe.hgetall(keys.cache(job.tenant, action.action_id))
-        loaded = dict(zip((a.action_id for a in needs_cache), await pipe.execute()))
+        loaded = dict(zip((a.action_id for a in needs_cache), await pipe.execute(), strict=True))
         return [
             FlowAction(**{**a.__dict__, "cache": actioncache.decode_entries(loaded[a.action_id])})
             if a.action_id in loaded else a

@@ -21,7 +21,7 @@ CLAIM_IDLE_MS = 3000
 POISON_DELIVERIES = 3
 
 
-async def touch(redis: aioredis.Redis, consumer: str, entry_ids: list[bytes]) -> None:
+async def touch(redis: aioredis.Redis, consumer: str, entry_ids: list[Any]) -> None:
     if entry_ids:
         await redis.xclaim(keys.JOBS, keys.JOBS_GROUP, consumer, 0, entry_ids, justid=True)
 
@@ -41,7 +41,7 @@ async def claim_abandoned(redis: aioredis.Redis, consumer: str, count: int
         pipe.xpending_range(keys.JOBS, keys.JOBS_GROUP, min=entry_id, max=entry_id, count=1)
     pending = await pipe.execute()
     claimed = []
-    for (entry_id, fields), info in zip(entries, pending):
+    for (entry_id, fields), info in zip(entries, pending, strict=True):
         deliveries = int(info[0]["times_delivered"]) if info else POISON_DELIVERIES
         claimed.append((entry_id, fields, deliveries))
     return claimed

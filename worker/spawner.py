@@ -56,7 +56,7 @@ class Spawner:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # Popen from the loop's thread (not an executor): the template's parent-death signal
         # fires when the thread that forked it ends. Starting it takes a few milliseconds.
-        self.proc = subprocess.Popen(  # noqa: ASYNC220
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker.template", str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=template_environment(),
         )

@@ -43,7 +43,7 @@ async def read_action(redis: Redis | Pipeline, tenant: str, action_id: str) -> d
 
 def _bound_triggers(raws: list[Reply | None], action_id: str) -> list[str]:
     bound = []
-    for trigger_id, raw in zip(TRIGGERS, raws):
+    for trigger_id, raw in zip(TRIGGERS, raws, strict=True):
         if raw is not None and any(b["action_id"] == action_id for b in unpack(raw)):
             bound.append(trigger_id)
     return bound
@@ -170,7 +170,7 @@ async def delete_action(redis: Redis, tenant: str, action_id: str, *, force: boo
                            f"the action is bound to {', '.join(bound)}; "
                            "unbind it or pass ?force=true")
         pipe.multi()
-        for key, raw in zip(binding_keys, raws):
+        for key, raw in zip(binding_keys, raws, strict=True):
             if raw is not None and key in {keys.bindings(tenant, t) for t in bound}:
                 remaining = [b for b in unpack(raw) if b["action_id"] != action_id]
                 pipe.set(key, pack(remaining))

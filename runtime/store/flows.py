@@ -52,7 +52,7 @@ async def _attempt(redis: Redis, tenant: str, trigger_id: str) -> tuple[int, lis
     # than fail every execution of the trigger over one damaged entry.
     docs = [unpack(raw) for raw in raw_docs if raw is not None]
     docs = [doc for doc in docs if doc.get("deployed_version") is not None]
-    secrets_of = dict(zip(ids, raw_secrets))
+    secrets_of = dict(zip(ids, raw_secrets, strict=True))
     async with redis.pipeline(transaction=True) as pipe:
         pipe.get(keys.rev(tenant))
         for doc in docs:
@@ -61,7 +61,7 @@ async def _attempt(redis: Redis, tenant: str, trigger_id: str) -> tuple[int, lis
     if _rev(raw_rev) != rev:
         return None
     flow = []
-    for doc, raw_version in zip(docs, raw_versions):
+    for doc, raw_version in zip(docs, raw_versions, strict=True):
         if raw_version is None:
             continue
         version = unpack(raw_version)

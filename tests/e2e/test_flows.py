@@ -85,8 +85,8 @@ def test_cache_persists_between_executions(service: Service, tenant: dict) -> No
     counts = []
     for _ in range(3):
         reply = execute(service, tenant, "post-login", LOGIN_EVENT)
-        counts.append([e for e in reply.body["effects"]
-                       if e["op"] == "id_token.set_custom_claim"][0]["args"]["value"])
+        counts.append(next(e for e in reply.body["effects"]
+                           if e["op"] == "id_token.set_custom_claim")["args"]["value"])
     assert counts == [1, 2, 3]
 
 

@@ -112,7 +112,7 @@ def _run_guest(source: str, **names: Any) -> dict[str, Any]:
     scope.update(_getattr_=safer_getattr, _getitem_=lambda obj, key: obj[key], _getiter_=iter,
                  _write_=full_write_guard, _iter_unpack_sequence_=guarded_iter_unpack_sequence,
                  getattr=safer_getattr, **names)
-    exec(code, scope)  # noqa: S102 - compiled by RestrictedPython: the point of the test
+    exec(code, scope)
     return scope
 
 

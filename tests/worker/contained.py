@@ -30,9 +30,9 @@ def main() -> None:
     namespace = {"libc": libc, "ctypes": ctypes, "os": os}
     pid = os.getpid()
     try:
-        exec(snippet, namespace)  # noqa: S102 - the point: code that escaped the sandbox
+        exec(snippet, namespace)
         result = f"ok: {namespace.get('result')!r}"
-    except BaseException as exc:  # noqa: BLE001 - the result is what we report
+    except BaseException as exc:
         result = f"{type(exc).__name__}: {exc}"
     if os.getpid() != pid:  # a fork that should have failed did not: the child must not talk
         os._exit(0)
