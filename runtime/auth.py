@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Final, Literal
 
 from aiohttp import hdrs, web
@@ -52,6 +53,34 @@ def authenticate_admin(request: web.Request) -> None:
                        headers={hdrs.WWW_AUTHENTICATE: "Bearer"})
 
 
+class TokenCache:
+    """Known execution-path tokens per gateway process, trusted for TTL_S.
+
+    Saves a Redis round trip on every execute; the price is that a deleted tenant's tokens
+    keep executing on a gateway for up to TTL_S. Management calls never use it.
+    """
+
+    TTL_S = 2.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, bytes | str]] = {}
+
+    def get(self, sha: str) -> bytes | str | None:
+        hit = self._entries.get(sha)
+        if hit is None or time.monotonic() - hit[0] >= self.TTL_S:
+            return None
+        return hit[1]
+
+    def put(self, sha: str, raw: bytes | str) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[sha] = (time.monotonic(), raw)
+
+
+TOKEN_CACHE_KEY: web.AppKey[TokenCache] = web.AppKey("token_cache", TokenCache)
+
+
 async def authenticate(
     request: web.Request, *, tenant: str, need: Need
 ) -> None:
@@ -62,7 +91,13 @@ async def authenticate(
     management endpoint. Tokens are looked up by SHA-256, so no secret is ever compared.
     """
     token = bearer_token(request)
-    raw = await redis_of(request).get(keys.token(token_sha256(token)))
+    sha = token_sha256(token)
+    cache = request.app.get(TOKEN_CACHE_KEY) if need == EXECUTION else None
+    raw = cache.get(sha) if cache is not None else None
+    if raw is None:
+        raw = await redis_of(request).get(keys.token(sha))
+        if raw is not None and cache is not None:
+            cache.put(sha, raw)
     if raw is None:
         raise ApiError(401, "invalid_token", "unknown token",
                        headers={hdrs.WWW_AUTHENTICATE: "Bearer"})

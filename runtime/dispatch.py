@@ -181,17 +181,11 @@ class Dispatcher:
                 if not isinstance(exc, RedisTimeoutError):
                     await asyncio.sleep(READ_RETRY_PAUSE_S)
                 continue
-            seen: list[bytes] = []
             for _stream, entries in batches:
                 for entry_id, fields in entries:
-                    seen.append(entry_id)
                     last_id = entry_id.decode()
                     self._resolve(fields)
-            if seen:
-                try:
-                    await self.redis.xdel(self.results_key, *seen)
-                except RedisError:
-                    pass  # the stream expires with its gateway anyway
+            # No XDEL: workers cap the stream (MAXLEN ~) and it expires with this gateway.
 
     def _resolve(self, fields: dict[bytes, bytes]) -> None:
         try:

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from runtime import keys
-from runtime.auth import authenticate
+from runtime.auth import TOKEN_CACHE_KEY, TokenCache, authenticate
 from runtime.dispatch import HEARTBEAT_WINDOW_MS, Dispatcher
 from runtime.errors import ApiError
 from runtime.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, settings_of
@@ -248,5 +248,6 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
 def setup_execution(app: web.Application) -> None:
     """Add the execution side's routes and its result reader to the gateway app."""
     app[METRICS_KEY] = GatewayMetrics()
+    app[TOKEN_CACHE_KEY] = TokenCache()
     app.add_routes(routes)
     app.cleanup_ctx.append(dispatcher_ctx)

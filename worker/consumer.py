@@ -10,7 +10,9 @@ from typing import Any
 
 import msgpack
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import BusyLoadingError, ReadOnlyError, RedisError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from runtime import keys
 from runtime.errors import ApiError
@@ -20,6 +22,7 @@ from runtime.store.flows import load_draft
 from sandbox.limits import Limits
 from sandbox.triggers import TRIGGERS
 from worker import actioncache, reclaim, retry
+from worker.answers import AnswerBatcher
 from worker.failure_policy import apply_failure_policy
 from worker.flow import FlowAction, run_flow
 from worker.flowcache import FlowCache
@@ -53,6 +56,7 @@ class Consumer:
         self.worker_id = worker_id
         self.slots = slots
         self.flows = FlowCache(redis)
+        self.answers = AnswerBatcher(redis)
         self._running: dict[asyncio.Task[None], bytes] = {}  # each running job's stream entry
 
     async def ensure_group(self) -> None:
@@ -91,6 +95,7 @@ class Consumer:
             # Keep touching the jobs we finish so nobody takes them over meanwhile.
             await asyncio.wait(set(self._running), timeout=reclaim.TOUCH_INTERVAL_S)
             await self._touch()
+        await self.answers.close()
         try:
             await self.redis.xgroup_delconsumer(keys.JOBS, keys.JOBS_GROUP, self.worker_id)
         except RedisError:
@@ -124,17 +129,27 @@ class Consumer:
                 self._start(entry_id, fields, poison=deliveries >= reclaim.POISON_DELIVERIES)
 
     def _start(self, entry_id: bytes, fields: dict[bytes, bytes], poison: bool = False) -> None:
-        task = asyncio.create_task(self._handle(entry_id, fields, poison))
+        task = asyncio.create_task(self._guarded(entry_id, fields, poison))
         self._running[task] = entry_id
         task.add_done_callback(lambda t: self._running.pop(t, None))
 
     async def _retrying(self, op: Any) -> None:
+        """Run `op` until Redis takes it: outages are waited out, never fatal."""
         while True:
             try:
                 return await op()
-            except RedisError as exc:
+            except (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError,
+                    BusyLoadingError, ReadOnlyError) as exc:
                 log.warning("redis unavailable (%s); retrying", exc)
                 await asyncio.sleep(0.5)
+
+    async def _guarded(self, entry_id: bytes, fields: dict[bytes, bytes], poison: bool) -> None:
+        """A job that fails here stays pending: another worker takes it over (and dead-letters
+        it on the third delivery), so a bug costs one job, never the worker."""
+        try:
+            await self._handle(entry_id, fields, poison)
+        except Exception:
+            log.exception("job %s failed in the worker; left for reclaim", entry_id)
 
     async def _handle(self, entry_id: bytes, fields: dict[bytes, bytes], poison: bool) -> None:
         try:
@@ -202,7 +217,11 @@ class Consumer:
     async def _answer(self, entry_id: bytes, job: Job, result: dict[str, Any],
                       cache_writes: list[tuple[str, list]], poison: bool = False) -> None:
         """Result, record, cache writes, retry or dead letter, release and ack in one MULTI."""
-        pipe = self.redis.pipeline(transaction=True)
+        await self.answers.commit(lambda pipe: self._queue_answer(
+            pipe, entry_id, job, result, cache_writes, poison))
+
+    def _queue_answer(self, pipe: Any, entry_id: bytes, job: Job, result: dict[str, Any],
+                      cache_writes: list[tuple[str, list]], poison: bool) -> None:
         state = "final"
         failed_background = (not TRIGGERS[job.trigger].blocking and job.kind == FLOW
                              and result["on_error"]["applied"])
@@ -229,7 +248,6 @@ class Consumer:
         pipe.zrem(keys.inflight(job.tenant), job.id)
         pipe.xack(keys.JOBS, keys.JOBS_GROUP, entry_id)
         pipe.xdel(keys.JOBS, entry_id)
-        await pipe.execute()
 
     async def _dead_letter(self, entry_id: bytes, fields: dict[bytes, bytes], reason: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
