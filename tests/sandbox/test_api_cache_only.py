@@ -1,4 +1,7 @@
-"""post-user-registration api: only api.cache, whose calls and refusals are the shared table."""
+"""The cache-only triggers (post-user-registration, post-change-password, send-phone-message).
+
+Their api is api.cache alone; its calls and refusals are the shared table, run per trigger.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,31 +19,36 @@ from tests.sandbox.api_cases import (
     make_api,
 )
 
-TRIGGER = "post-user-registration"
+CACHE_ONLY = ("post-user-registration", "post-change-password", "send-phone-message")
 Call = Callable[[Any], Any]
+per_trigger = pytest.mark.parametrize("trigger", CACHE_ONLY)
 
 
+@per_trigger
 @pytest.mark.parametrize(("call", "effect", "returned"), CACHE_CALLS)
-def test_cache_calls(call: Call, effect: dict[str, Any] | None, returned: Any) -> None:
-    api, recorder = make_api(TRIGGER, cache=CACHE_SEED)
+def test_cache_calls(trigger: str, call: Call, effect: dict[str, Any] | None, returned: Any) -> None:
+    api, recorder = make_api(trigger, cache=CACHE_SEED)
     assert call(api) == returned
     assert recorder.effects == ([effect] if effect else [])
     assert recorder.denied is False
 
 
+@per_trigger
 @pytest.mark.parametrize(("call", "fragment"), CACHE_BAD_CALLS)
-def test_cache_refusals(call: Call, fragment: str) -> None:
-    api, recorder = make_api(TRIGGER)
+def test_cache_refusals(trigger: str, call: Call, fragment: str) -> None:
+    api, recorder = make_api(trigger)
     assert_refused(recorder, lambda: call(api), fragment)
 
 
+@per_trigger
 @pytest.mark.parametrize(("make_value", "fragment"), BAD_VALUES)
-def test_bad_cache_values(make_value: Callable[[], Any], fragment: str) -> None:
-    api, recorder = make_api(TRIGGER)
+def test_bad_cache_values(trigger: str, make_value: Callable[[], Any], fragment: str) -> None:
+    api, recorder = make_api(trigger)
     message = assert_refused(recorder, lambda: api.cache.set("k", make_value()), fragment)
     assert message.startswith("api.cache.set: ")
 
 
-def test_surface_is_cache_only() -> None:
-    api, _ = make_api(TRIGGER)
+@per_trigger
+def test_surface_is_cache_only(trigger: str) -> None:
+    api, _ = make_api(trigger)
     assert_surface(api, {"cache": {"get", "set", "delete"}})
