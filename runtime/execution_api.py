@@ -174,11 +174,7 @@ async def get_execution(request: web.Request) -> web.Response:
     tenant = request.match_info["tenant"]
     await authenticate(request, tenant=tenant, need="execution")
     execution_id = request.match_info["execution_id"]
-    try:
-        blob = await redis_of(request).get(keys.execution(tenant, execution_id))
-    except RedisError:
-        raise ApiError(503, "redis_unavailable", "the store is unavailable; retry shortly",
-                       headers={"Retry-After": "1"}) from None
+    blob = await redis_of(request).get(keys.execution(tenant, execution_id))
     if blob is None:
         raise ApiError(404, "execution_not_found", f"no execution {execution_id!r} "
                        "(records expire after their TTL)")
@@ -191,11 +187,7 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     """Background flows that failed every attempt, and jobs that killed their workers."""
     tenant = request.match_info["tenant"]
     await authenticate(request, tenant=tenant, need="management")
-    try:
-        raw = await redis_of(request).lrange(keys.tenant_dead(tenant), 0, -1)
-    except RedisError:
-        raise ApiError(503, "redis_unavailable", "the store is unavailable; retry shortly",
-                       headers={"Retry-After": "1"}) from None
+    raw = await redis_of(request).lrange(keys.tenant_dead(tenant), 0, -1)
     return respond(request, {"dead_letters": [msgpack.unpackb(item, raw=False) for item in raw]})
 
 

@@ -5,10 +5,10 @@ from aiohttp import web
 
 from runtime.auth import authenticate_admin, tenant_of
 from runtime.errors import ApiError
+from runtime.handlers.triggers import trigger_id_of
 from runtime.http import read_body, redis_of, respond, settings_of
 from runtime.store import tenant_settings
 from runtime.store.tenants import get_tenant
-from sandbox.triggers import TRIGGERS
 
 routes = web.RouteTableDef()
 
@@ -36,13 +36,6 @@ async def patch_limits(request: web.Request) -> web.Response:
 
 async def tenant_exists(request: web.Request, tenant: str) -> None:
     await get_tenant(redis_of(request), tenant)
-
-
-def trigger_id_of(request: web.Request) -> str:
-    trigger_id = request.match_info["trigger_id"]
-    if trigger_id not in TRIGGERS:
-        raise ApiError(404, "trigger_not_found", f"unknown trigger {trigger_id!r}")
-    return trigger_id
 
 
 @routes.get("/v1/tenants/{tenant}/triggers/{trigger_id}/settings")
