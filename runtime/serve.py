@@ -1,7 +1,8 @@
 """`actions-runtime serve`: the whole service in the foreground (embedded Redis, gateway, workers).
 
-A small supervisor: it starts each part as its own process, restarts workers that die, and on
-Ctrl-C / SIGTERM stops everything it started (gateway and workers drain first).
+A small supervisor: it starts each part as its own process, restarts workers and the embedded
+redis-server when they die, and on Ctrl-C / SIGTERM stops everything it started (gateway and
+workers drain first).
 """
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ def stop_all(procs: list[subprocess.Popen[bytes]], timeout_s: float) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def restart_embedded(embedded: EmbeddedRedis) -> None:
+    """Bring a dead embedded redis-server back on the same socket; its append-only file brings
+    the data back. Gateway and workers ride the outage out and reconnect on their own."""
+    log.error("embedded redis-server exited; restarting it")
+    time.sleep(RESTART_BACKOFF_S)
+    try:
+        embedded.start()
+    except EmbeddedRedisError as exc:
+        log.error("%s; trying again", exc)
 
 
 def serve() -> int:
@@ -81,6 +93,8 @@ def serve() -> int:
                 log.error("gateway exited with %s; stopping", gateway.returncode)
                 status = 1
                 break
+            if embedded is not None and not embedded.alive and not stopping:
+                restart_embedded(embedded)
             for i, proc in enumerate(workers):
                 if proc.poll() is not None and not stopping:
                     log.warning("worker pid %d exited with %s; restarting", proc.pid, proc.returncode)

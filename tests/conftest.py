@@ -22,7 +22,7 @@ def free_port() -> int:
 class RedisServer:
     """A redis-server this test session owns; restartable for outage tests."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, appendonly: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server not found: run `make test`, which installs it")
@@ -30,13 +30,15 @@ class RedisServer:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.appendonly = appendonly  # on: data survives stop() + start() (same port and dir)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
                 self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.workdir), "--save", "", "--appendonly", "no",
+                "--dir", str(self.workdir), "--save", "",
+                "--appendonly", "yes" if self.appendonly else "no",
                 "--protected-mode", "yes", "--loglevel", "warning",
             ],
             stdout=subprocess.DEVNULL,

@@ -27,7 +27,7 @@ from worker.spawner import Spawner
 
 log = logging.getLogger(__name__)
 
-DEPRIORITIZE_AFTER_S = 0.1
+DEPRIORITIZE_AFTER_S = 0.03  # light actions take a few ms; spinners are far past this
 LONG_RUN_NICE = 19
 
 
