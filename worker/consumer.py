@@ -15,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from runtime import keys
+from runtime.dispatch import read_block_ms
 from runtime.errors import ApiError
 from runtime.jobs import FLOW, Job, encode_result, now_ms
 from runtime.settings import Settings
@@ -57,6 +58,7 @@ class Consumer:
         self.slots = slots
         self.flows = FlowCache(redis)
         self.answers = AnswerBatcher(redis)
+        self.read_block_ms = min(500, read_block_ms(redis))  # inside the socket timeout
         self._running: dict[asyncio.Task[None], bytes] = {}  # each running job's stream entry
 
     async def ensure_group(self) -> None:
@@ -77,7 +79,8 @@ class Consumer:
                 continue
             try:
                 batches: Any = await self.redis.xreadgroup(
-                    keys.JOBS_GROUP, self.worker_id, {keys.JOBS: ">"}, count=free, block=500)
+                    keys.JOBS_GROUP, self.worker_id, {keys.JOBS: ">"}, count=free,
+                    block=self.read_block_ms)
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
                     await self._retrying(self.ensure_group)
@@ -101,28 +104,33 @@ class Consumer:
         except RedisError:
             pass
 
-    async def _touch(self) -> None:
+    async def _touch(self) -> bool:
         try:
             await reclaim.touch(self.redis, self.worker_id, list(self._running.values()))
         except RedisError as exc:
             log.warning("touching running jobs: %s", exc)
+            return False
+        return True
 
     async def _upkeep(self, stop: asyncio.Event) -> None:
         """Once a second: touch our running jobs, promote due retries, take over abandoned jobs."""
         promoter = retry.Promoter(self.redis)
-        ticks = 0
+        ticks = healthy = 0
         while not stop.is_set():
             await asyncio.sleep(reclaim.TOUCH_INTERVAL_S)
-            await self._touch()
             ticks += 1
+            # After Redis was unreachable (restart, freeze) every job looks idle; claim only
+            # once each live worker has had a full interval to touch its own again.
+            healthy = healthy + 1 if await self._touch() else 0
             try:
                 await promoter.promote()
                 if ticks % 60 == 0:
                     await reclaim.forget_dead_consumers(self.redis)
-                claimed = await reclaim.claim_abandoned(
+                claimed = [] if healthy < 2 else await reclaim.claim_abandoned(
                     self.redis, self.worker_id, self.slots - len(self._running))
             except RedisError as exc:
                 log.warning("upkeep: %s", exc)
+                healthy = 0
                 continue
             for entry_id, fields, deliveries in claimed:
                 log.warning("took over job %s (delivery %d)", entry_id, deliveries)
