@@ -58,7 +58,13 @@ def requested_budget_s(request: web.Request, maximum_s: float) -> float:
     return min(value_ms / 1000, maximum_s)
 
 
-async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: float,
+def wait_s(request: web.Request, job: Job) -> float:
+    """How long to wait for `job`'s answer: counted from its own deadline (a slow admission
+    does not extend it), plus the time a worker needs to kill and report an overrun."""
+    return (job.deadline_ms - now_ms()) / 1000 + settings_of(request).kill_grace_s + REPLY_MARGIN_S
+
+
+async def run_job(request: web.Request, job: Job, trigger: Trigger,
                   max_inflight: int) -> web.Response:
     """Queue `job`; blocking triggers wait for the result, background ones answer 202 at once."""
     settings = settings_of(request)
@@ -78,14 +84,14 @@ async def run_job(request: web.Request, job: Job, trigger: Trigger, budget_s: fl
         metrics.rejected.labels(exc.code).inc()
         raise
     if admission.earlier_execution_id is not None:
-        return await replay(request, job, admission.earlier_execution_id, blocking, budget_s)
+        return await replay(request, job, admission.earlier_execution_id, blocking)
     future = admission.future
     if future is None:
         return respond(request, {"execution_id": job.id, "trigger": job.trigger,
                                  "status": "pending"}, status=202)
     metrics.waiting.inc()
     try:
-        result = await dispatcher.wait(job, future, budget_s + settings.kill_grace_s + REPLY_MARGIN_S)
+        result = await dispatcher.wait(job, future, wait_s(request, job))
     except ApiError as exc:
         metrics.rejected.labels(exc.code).inc()
         raise
@@ -105,15 +111,15 @@ def idempotency_key(request: web.Request) -> str | None:
     return key
 
 
-async def replay(request: web.Request, job: Job, execution_id: str, blocking: bool,
-                 budget_s: float) -> web.Response:
+async def replay(request: web.Request, job: Job, execution_id: str,
+                 blocking: bool) -> web.Response:
     """Answer a retried request with the earlier execution's result; nothing runs again."""
     if not blocking:
         return respond(request, {"execution_id": execution_id, "trigger": job.trigger,
                                  "status": "pending"}, status=202,
                        headers={"Idempotent-Replay": "true"})
-    timeout_s = budget_s + settings_of(request).kill_grace_s + REPLY_MARGIN_S
-    record = await request.app[DISPATCHER_KEY].wait_record(job.tenant, execution_id, timeout_s)
+    record = await request.app[DISPATCHER_KEY].wait_record(job.tenant, execution_id,
+                                                           wait_s(request, job))
     return respond(request, public_record(record), headers={"Idempotent-Replay": "true"})
 
 
@@ -142,7 +148,7 @@ async def execute(request: web.Request) -> web.Response:
     budget_s = requested_budget_s(request, limits["flow_deadline_s"])
     event = await read_body(request)
     job = new_job(tenant, trigger.id, event, budget_s, limits, on_error=current.policy(trigger.id))
-    return await run_job(request, job, trigger, budget_s, limits["max_inflight"])
+    return await run_job(request, job, trigger, limits["max_inflight"])
 
 
 @routes.post("/v1/tenants/{tenant}/actions/{id}/test")
@@ -166,7 +172,7 @@ async def test_action(request: web.Request) -> web.Response:
     _, limits = await tenant_limits(request, tenant)
     budget_s = requested_budget_s(request, limits["flow_deadline_s"])
     job = new_job(tenant, trigger.id, event, budget_s, limits, kind=TEST, action_id=action_id)
-    return await run_job(request, job, trigger, budget_s, limits["max_inflight"])
+    return await run_job(request, job, trigger, limits["max_inflight"])
 
 
 @routes.get("/v1/tenants/{tenant}/executions/{execution_id}")
