@@ -1,7 +1,6 @@
 """Action drafts: create, list, read, edit and delete; secret values kept apart, write-only."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -9,10 +8,10 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from runtime import keys
+from runtime.compiling import COMPILER
 from runtime.errors import ApiError
 from runtime.store.codec import Reply, now_iso, pack, unpack
 from runtime.store.txn import transact
-from sandbox.compiler import compile_action
 from sandbox.triggers import TRIGGERS
 
 MAX_SECRETS = 50
@@ -21,13 +20,11 @@ MAX_SECRETS = 50
 async def build_status(code: str) -> tuple[str, list[dict[str, Any]]]:
     """("built", []) or ("failed", [{line, column, message}]): rejected code is data.
 
-    Compiled in a thread: a 256 KiB source takes over a second to compile, and the
-    gateway's event loop also serves the execution hot path meanwhile.
+    Compiled in a separate process (runtime/compiling.py): a 256 KiB source takes over a
+    second, and the gateway's event loop also serves the execution hot path meanwhile.
     """
-    result = await asyncio.to_thread(compile_action, code)
-    if result.ok:
-        return "built", []
-    return "failed", [error.to_json() for error in result.errors]
+    errors = await COMPILER.errors(code)
+    return ("failed", errors) if errors else ("built", [])
 
 
 def not_found(action_id: str) -> ApiError:
