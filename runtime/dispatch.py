@@ -68,10 +68,6 @@ class Dispatcher:
         self._closing = False
         self.read_block_ms = read_block_ms(redis)
 
-    @property
-    def waiting(self) -> int:
-        return len(self._waiters)
-
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_results(), name="result-reader")
 

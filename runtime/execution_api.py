@@ -1,4 +1,4 @@
-"""Execution routes: execute a trigger's flow, test-run a draft, execution records, health, metrics."""
+"""Execution routes: execute a trigger's flow, test-run a draft, execution records, dead letters."""
 from __future__ import annotations
 
 import re
@@ -8,23 +8,20 @@ from typing import Any
 
 import msgpack
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.exceptions import RedisError
 
-from runtime import keys
+from runtime import keys, operations
 from runtime.auth import TOKEN_CACHE_KEY, TokenCache, authenticate
-from runtime.dispatch import HEARTBEAT_WINDOW_MS, Dispatcher
+from runtime.dispatch import Dispatcher
 from runtime.errors import ApiError
 from runtime.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, settings_of
 from runtime.jobs import TEST, Job, encode_result, new_execution_id, now_ms
-from runtime.metrics import GatewayMetrics
+from runtime.metrics import METRICS_KEY, GatewayMetrics
 from runtime.store.flows import load_draft
 from runtime.store.tenant_settings import SettingsCache, TenantSettings
 from sandbox.triggers import TRIGGERS, Trigger
 
 DISPATCHER_KEY: web.AppKey[Dispatcher] = web.AppKey("dispatcher", Dispatcher)
 TENANT_SETTINGS_KEY: web.AppKey[SettingsCache] = web.AppKey("tenant_settings", SettingsCache)
-METRICS_KEY: web.AppKey[GatewayMetrics] = web.AppKey("metrics", GatewayMetrics)
 
 DEADLINE_HEADER = "X-Actions-Deadline-Ms"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -197,40 +194,6 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     return respond(request, {"dead_letters": [msgpack.unpackb(item, raw=False) for item in raw]})
 
 
-@routes.get("/healthz")
-async def healthz(request: web.Request) -> web.Response:
-    return respond(request, {"status": "ok"})
-
-
-async def live_workers(request: web.Request) -> int:
-    return int(await redis_of(request).zcount(keys.WORKERS, now_ms() - HEARTBEAT_WINDOW_MS, "+inf"))
-
-
-@routes.get("/readyz")
-async def readyz(request: web.Request) -> web.Response:
-    try:
-        workers = await live_workers(request)
-    except RedisError:
-        raise ApiError(503, "redis_unavailable", "Redis is not reachable",
-                       headers={"Retry-After": "1"}) from None
-    if workers == 0:
-        raise ApiError(503, "no_worker", "no worker heartbeat", headers={"Retry-After": "2"})
-    return respond(request, {"status": "ready", "workers": workers})
-
-
-@routes.get("/metrics")
-async def metrics(request: web.Request) -> web.Response:
-    gauges = request.app[METRICS_KEY]
-    gauges.waiting.set(request.app[DISPATCHER_KEY].waiting)
-    try:
-        gauges.workers_alive.set(await live_workers(request))
-        gauges.queue_length.set(await redis_of(request).xlen(keys.JOBS))
-    except RedisError:
-        pass  # the scrape still answers; the gauges keep their last values
-    body = generate_latest(gauges.registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     dispatcher = Dispatcher(app[REDIS_KEY], max_queue_length=settings.max_queue_length,
@@ -242,10 +205,10 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     await dispatcher.close()
 
 
-
 def setup_execution(app: web.Application) -> None:
     """Add the execution side's routes and its result reader to the gateway app."""
     app[METRICS_KEY] = GatewayMetrics()
     app[TOKEN_CACHE_KEY] = TokenCache()
     app.add_routes(routes)
+    app.add_routes(operations.routes)
     app.cleanup_ctx.append(dispatcher_ctx)

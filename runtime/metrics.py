@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -40,3 +41,6 @@ class GatewayMetrics:
         self.duration.labels(trigger).observe(duration_s)
         for action in result.get("actions") or []:
             self.action_runs.labels(trigger, str(action.get("status", ""))).inc()
+
+
+METRICS_KEY: web.AppKey[GatewayMetrics] = web.AppKey("metrics", GatewayMetrics)
