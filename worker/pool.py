@@ -9,6 +9,7 @@ replaced; other runs never share its fate.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
@@ -27,6 +28,7 @@ from worker.spawner import Spawner
 
 log = logging.getLogger(__name__)
 
+MIN_RERUN_S = 0.05  # below this, re-running a dead child's action is not worth trying
 DEPRIORITIZE_AFTER_S = 0.03  # light actions take a few ms; spinners are far past this
 LONG_RUN_NICE = 19
 
@@ -50,6 +52,7 @@ class PoolStats:
     killed: int = 0  # children SIGKILLed by the watchdog
     died: int = 0  # children that died on their own mid-run
     spare_hits: int = 0  # new-tenant runs served by a pre-forked spare
+    reruns: int = 0  # runs repeated because their child died on its own
     spawn_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))  # fork -> ready
     acquire_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))  # run -> child
 
@@ -137,7 +140,12 @@ class SandboxPool:
         cache: Mapping[str, Any],
         limits: Limits,
     ) -> ActionOutcome:
-        """Run one action for `tenant` in one of that tenant's children."""
+        """Run one action for `tenant` in one of that tenant's children.
+
+        A child that dies on its own mid-run (killed from outside, crashed) gets one re-run in a
+        fresh child with the time left: an action's only effects are in its reply, so running
+        it again cannot do anything twice. A second death is reported as platform_error.
+        """
         if not self._started or self._closed:
             raise PoolClosed("the sandbox pool is not running")
         request = {
@@ -145,10 +153,23 @@ class SandboxPool:
             "trigger_id": trigger_id, "handler": handler, "event": event,
             "secrets": dict(secrets), "cache": dict(cache), "limits": asdict(limits),
         }
+        started = time.monotonic()
+        outcome, died = await self._run_once(tenant, request, limits)
+        left_s = limits.timeout_s - (time.monotonic() - started)
+        if died and left_s > MIN_RERUN_S and not self._closed:
+            self.stats.reruns += 1
+            retry_limits = dataclasses.replace(limits, timeout_s=left_s)
+            outcome, _ = await self._run_once(
+                tenant, {**request, "limits": asdict(retry_limits)}, retry_limits)
+        return outcome
+
+    async def _run_once(self, tenant: str, request: dict[str, Any],
+                        limits: Limits) -> tuple[ActionOutcome, bool]:
+        """The outcome, and whether the child died on its own during the run."""
         try:
             frame = protocol.encode(request)
         except (ProtocolError, TypeError, ValueError) as exc:
-            return ActionOutcome.failure(ERROR, PLATFORM_ERROR, f"cannot send the job: {exc}")
+            return ActionOutcome.failure(ERROR, PLATFORM_ERROR, f"cannot send the job: {exc}"), False
         async with self._busy:
             acquiring = time.perf_counter()
             try:
@@ -156,7 +177,7 @@ class SandboxPool:
                     tenant, limits.memory_limit_bytes
                 ) or await self._spawn_retrying(tenant, limits.memory_limit_bytes)
             except WorkerError as exc:
-                return ActionOutcome.failure(ERROR, PLATFORM_ERROR, f"no sandbox child: {exc}")
+                return ActionOutcome.failure(ERROR, PLATFORM_ERROR, f"no sandbox child: {exc}"), False
             self.stats.acquire_ms.append((time.perf_counter() - acquiring) * 1000)
             self.stats.runs += 1
             # A run still busy after DEPRIORITIZE_AFTER_S drops to the lowest CPU priority,
@@ -181,7 +202,8 @@ class SandboxPool:
                 self._kill(child)
                 if not result.healthy and not await child.wait_gone():
                     log.warning("sandbox child %d was not reaped in time", child.pid)
-            return result.outcome
+            # A memory-limit exit is a death too, but a deserved one: never re-run it.
+            return result.outcome, result.died and result.outcome.status == ERROR
 
     @property
     def template_pid(self) -> int:

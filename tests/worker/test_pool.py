@@ -99,20 +99,54 @@ async def test_compile_errors_come_back_from_the_child(pool: SandboxPool) -> Non
     assert pids(pool, "acme") == [pid]
 
 
-async def test_child_death_mid_run_is_a_platform_error(pool: SandboxPool) -> None:
-    assert (await run(pool, CLAIM)).status == "ok"
-    [pid] = pids(pool, "acme")
-    task = asyncio.create_task(run(pool, action("while True:\n    pass"), limits=Limits(timeout_s=20)))
+SPIN_1S = """
+import datetime
+
+def on_execute_post_login(event, api):
+    started = datetime.datetime.now()
+    while (datetime.datetime.now() - started).total_seconds() < 1:
+        pass
+    api.access_token.set_custom_claim("spun", True)
+"""
+
+
+async def busy_child(pool: SandboxPool, other_than: int | None = None) -> int:
+    """The pid of acme's child once one other than `other_than` exists."""
+    for _ in range(200):
+        found = [p for p in pids(pool, "acme") if p != other_than]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError("no new sandbox child appeared")
+
+
+async def test_a_child_that_dies_mid_run_is_rerun_once_in_a_fresh_child(
+        pool: SandboxPool) -> None:
+    task = asyncio.create_task(run(pool, SPIN_1S, limits=Limits(timeout_s=10)))
+    first = await busy_child(pool)
     await asyncio.sleep(0.3)
-    os.kill(pid, signal.SIGKILL)
-    outcome = await asyncio.wait_for(task, 10)
+    os.kill(first, signal.SIGKILL)
+    outcome = await asyncio.wait_for(task, 15)
+    assert (outcome.status, outcome.effects) == (
+        "ok", [{"op": "access_token.set_custom_claim", "args": {"name": "spun", "value": True}}])
+    assert not pid_alive(first)
+    assert (pool.stats.died, pool.stats.reruns) == (1, 1)
+
+
+async def test_a_second_death_is_a_platform_error(pool: SandboxPool) -> None:
+    task = asyncio.create_task(run(pool, SPIN_1S, limits=Limits(timeout_s=10)))
+    first = await busy_child(pool)
+    await asyncio.sleep(0.3)
+    os.kill(first, signal.SIGKILL)
+    second = await busy_child(pool, other_than=first)
+    await asyncio.sleep(0.3)
+    os.kill(second, signal.SIGKILL)
+    outcome = await asyncio.wait_for(task, 15)
     assert outcome.status == "error"
     assert outcome.error == {"class": "platform_error", "type": None,
                              "message": "sandbox child died by signal SIGKILL", "line": None}
-    assert not pid_alive(pid)
-    assert pool.stats.died == 1
+    assert (pool.stats.died, pool.stats.reruns) == (2, 1)
     assert (await run(pool, CLAIM)).status == "ok"
-    assert pids(pool, "acme") != [pid]
 
 
 async def test_template_death_is_survived(pool: SandboxPool) -> None:
