@@ -146,46 +146,6 @@ def test_background_trigger_answers_202_then_runs(service: Service, tenant: dict
     assert record["actions"][0]["logs"] == "welcome ada@example.com\n"
 
 
-def test_idempotent_retry_does_not_run_again(service: Service, tenant: dict) -> None:
-    code = ("def on_execute_post_login(event, api):\n"
-            "    seen = api.cache.get('runs')\n"
-            "    n = seen['value'] + 1 if seen else 1\n"
-            "    api.cache.set('runs', n)\n"
-            "    api.id_token.set_custom_claim('runs', n)\n")
-    deploy_and_bind(service, tenant, "runs", code)
-    bind(service, tenant, "post-login", ["runs"])
-    key = {"Idempotency-Key": "login-42"}
-    first = execute(service, tenant, "post-login", LOGIN_EVENT, headers=key)
-    again = execute(service, tenant, "post-login", LOGIN_EVENT, headers=key)
-    fresh = execute(service, tenant, "post-login", LOGIN_EVENT)
-    assert first.status == again.status == 200
-    assert again.headers.get("Idempotent-Replay") == "true"
-    assert again.body["execution_id"] == first.body["execution_id"]
-    assert again.body["effects"] == first.body["effects"]
-    claims = [r.body["effects"][-1]["args"]["value"] for r in (first, again, fresh)]
-    assert claims == [1, 1, 2]
-
-
-def test_background_failure_retries_then_dead_letters(service: Service, tenant: dict) -> None:
-    """3 attempts with backoff (1 s, 2 s), then the dead-letter list names the execution."""
-    code = ("def on_execute_post_change_password(event, api):\n"
-            "    raise ValueError('mail server down')\n")
-    deploy_and_bind(service, tenant, "notify", code, trigger="post-change-password")
-    bind(service, tenant, "post-change-password", ["notify"])
-    reply = execute(service, tenant, "post-change-password", LOGIN_EVENT)
-    assert reply.status == 202
-    record = wait_final(service, tenant, reply.body["execution_id"], timeout_s=30)
-    assert (record["status"], record["attempts"]) == ("failed", 3)
-    letters = service.request("GET", f"/v1/tenants/{tenant['id']}/dead-letters",
-                              token=tenant["management_token"])
-    assert letters.status == 200
-    [letter] = letters.body["dead_letters"]
-    assert letter["execution_id"] == reply.body["execution_id"]
-    assert (letter["reason"], letter["attempts"]) == ("retries_exhausted", 3)
-    assert letter["error"]["type"] == "ValueError"
-    assert letter["error"]["message"] == "mail server down"
-
-
 def test_failure_policy_per_trigger(service: Service, tenant: dict) -> None:
     """fail_closed (default) answers failed; fail_open answers success; both say which applied."""
     deploy_and_bind(service, tenant, "first", CLAIM.format("first"))
