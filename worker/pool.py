@@ -15,7 +15,7 @@ import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import containment
@@ -151,7 +151,7 @@ class SandboxPool:
         request = {
             "op": protocol.RUN, "code_sha256": code_sha256, "source": source,
             "trigger_id": trigger_id, "handler": handler, "event": event,
-            "secrets": dict(secrets), "cache": dict(cache), "limits": asdict(limits),
+            "secrets": dict(secrets), "cache": dict(cache), "limits": dict(vars(limits)),  # asdict deep-copies: 10x slower
         }
         started = time.monotonic()
         outcome, died = await self._run_once(tenant, request, limits)
@@ -160,7 +160,7 @@ class SandboxPool:
             self.stats.reruns += 1
             retry_limits = dataclasses.replace(limits, timeout_s=left_s)
             outcome, _ = await self._run_once(
-                tenant, {**request, "limits": asdict(retry_limits)}, retry_limits)
+                tenant, {**request, "limits": dict(vars(retry_limits))}, retry_limits)
         return outcome
 
     async def _run_once(self, tenant: str, request: dict[str, Any],
