@@ -40,6 +40,17 @@ def trigger_of(trigger_id: str) -> Trigger:
     return trigger
 
 
+def handler_of(trigger: Trigger, requested: str | None) -> str:
+    """The handler to call: the trigger's first unless the caller names another of its own
+    (e.g. on_continue_post_login after a redirect)."""
+    if requested is None:
+        return trigger.handlers[0]
+    if requested not in trigger.handlers:
+        raise ApiError(400, "invalid_handler", f"{trigger.id} handlers are "
+                       f"{', '.join(trigger.handlers)}; got {requested!r}")
+    return requested
+
+
 def requested_budget_s(request: web.Request, maximum_s: float) -> float:
     """The caller's deadline (header or ?timeout_ms=), never longer than `maximum_s`."""
     raw = request.headers.get(DEADLINE_HEADER) or request.query.get("timeout_ms")
@@ -144,7 +155,8 @@ async def execute(request: web.Request) -> web.Response:
     current, limits = await tenant_limits(request, tenant)
     budget_s = requested_budget_s(request, limits["flow_deadline_s"])
     event = await read_body(request)
-    job = new_job(tenant, trigger.id, event, budget_s, limits, on_error=current.policy(trigger.id))
+    job = new_job(tenant, trigger.id, event, budget_s, limits, on_error=current.policy(trigger.id),
+                  handler=handler_of(trigger, request.query.get("handler")))
     return await run_job(request, job, trigger, limits["max_inflight"])
 
 
@@ -168,7 +180,11 @@ async def test_action(request: web.Request) -> web.Response:
                        f"action does not support {trigger.id!r}; it supports {supported}")
     _, limits = await tenant_limits(request, tenant)
     budget_s = requested_budget_s(request, limits["flow_deadline_s"])
-    job = new_job(tenant, trigger.id, event, budget_s, limits, kind=TEST, action_id=action_id)
+    requested = body.get("handler")
+    if requested is not None and not isinstance(requested, str):
+        raise ApiError(400, "invalid_handler", "`handler` must be a string")
+    job = new_job(tenant, trigger.id, event, budget_s, limits, kind=TEST, action_id=action_id,
+                  handler=handler_of(trigger, requested))
     return await run_job(request, job, trigger, limits["max_inflight"])
 
 
