@@ -8,9 +8,6 @@ import pytest
 
 from tests.sandbox.api_cases import (
     BAD_VALUES,
-    CACHE_BAD_CALLS,
-    CACHE_CALLS,
-    CACHE_SEED,
     assert_refused,
     assert_surface,
     make_api,
@@ -48,19 +45,6 @@ def test_every_factor_type(factor: str) -> None:
     api.authentication.challenge_with({"type": factor})
     assert recorder.effects == [
         {"op": "authentication.challenge_with", "args": {"factor": {"type": factor}}}]
-
-
-@pytest.mark.parametrize(("call", "effect", "returned"), CACHE_CALLS)
-def test_cache_calls(call: Call, effect: dict[str, Any] | None, returned: Any) -> None:
-    api, recorder = make_api(TRIGGER, cache=CACHE_SEED)
-    assert call(api) == returned
-    assert recorder.effects == ([effect] if effect else [])
-
-
-@pytest.mark.parametrize(("call", "fragment"), CACHE_BAD_CALLS)
-def test_cache_refusals(call: Call, fragment: str) -> None:
-    api, recorder = make_api(TRIGGER)
-    assert_refused(recorder, lambda: call(api), fragment)
 
 
 BAD_CALLS = [

@@ -11,9 +11,6 @@ from sandbox.event import EventView
 from sandbox.limits import Limits
 from tests.sandbox.api_cases import (
     BAD_VALUES,
-    CACHE_BAD_CALLS,
-    CACHE_CALLS,
-    CACHE_SEED,
     Str,
     assert_refused,
     assert_surface,
@@ -64,19 +61,6 @@ def test_each_method_records_exactly_its_effect(call: Call, effect: dict[str, An
     assert call(api) is None
     assert recorder.effects == [effect]
     assert recorder.denied == (effect["op"] == "access.deny")
-
-
-@pytest.mark.parametrize(("call", "effect", "returned"), CACHE_CALLS)
-def test_cache_calls(call: Call, effect: dict[str, Any] | None, returned: Any) -> None:
-    api, recorder = make_api(TRIGGER, cache=CACHE_SEED)
-    assert call(api) == returned
-    assert recorder.effects == ([effect] if effect else [])
-
-
-@pytest.mark.parametrize(("call", "fragment"), CACHE_BAD_CALLS)
-def test_cache_refusals(call: Call, fragment: str) -> None:
-    api, recorder = make_api(TRIGGER)
-    assert_refused(recorder, lambda: call(api), fragment)
 
 
 def test_cache_set_and_delete_change_what_get_sees_in_the_same_run() -> None:
