@@ -23,6 +23,8 @@ MSGPACK = "application/msgpack"
 MSGPACK_TYPES = frozenset({MSGPACK, "application/x-msgpack"})
 JSON_CHARSETS = frozenset({None, "utf-8", "utf8"})
 REDIS_RETRY_AFTER_S = "1"
+# Deeper bodies are refused: msgpack (jobs, replies) stops at 512 levels and copies recurse.
+MAX_BODY_DEPTH = 64
 
 # Status codes aiohttp raises itself (router, body reader) and the error code we give them.
 HTTP_ERROR_CODES = {
@@ -95,7 +97,29 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     body = decode_body(raw, content_type, charset)
     if not isinstance(body, dict):
         raise ApiError(400, "body_not_object", "the body must be an object")
+    if nesting_depth(body) > MAX_BODY_DEPTH:
+        raise ApiError(400, "body_too_deep",
+                       f"the body nests objects and arrays deeper than {MAX_BODY_DEPTH} levels")
     return body
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply maps and lists nest in `value` (iterative: no recursion limit to hit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_BODY_DEPTH:
+            return deepest  # no need to walk the rest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def wants_msgpack(request: web.Request) -> bool:

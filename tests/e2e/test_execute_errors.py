@@ -109,3 +109,23 @@ def test_unknown_execution_is_404(service: Service, tenant: dict[str, str]) -> N
     reply = service.request("GET", f"/v1/tenants/{tenant['id']}/executions/nope",
                             token=tenant["execution_token"])
     assert (reply.status, reply.body["error"]["code"]) == (404, "execution_not_found")
+
+
+@pytest.mark.parametrize("depth", [65, 500, 900])
+def test_deeply_nested_event_is_400(service: Service, tenant: dict[str, str], depth: int) -> None:
+    raw = ('{"user": {}, "n": ' + '{"n": ' * depth + "1" + "}" * depth + "}").encode()
+    reply = service.request("POST", path(tenant), raw=raw, token=tenant["execution_token"],
+                            headers={"Content-Type": "application/json"})
+    assert (reply.status, reply.body["error"]["code"]) == (400, "body_too_deep")
+
+
+def test_nesting_at_the_limit_runs(service: Service, tenant: dict[str, str]) -> None:
+    deploy_and_bind(service, tenant, "add-roles", ROLES_ACTION)
+    bind(service, tenant, "post-login", ["add-roles"])
+    event = {**LOGIN_EVENT, "deep": {}}
+    node = event["deep"]
+    for _ in range(62):  # the body is level 1, "deep" level 2, then 62 more: 64 in all
+        node["n"] = {}
+        node = node["n"]
+    reply = execute(service, tenant, "post-login", event)
+    assert (reply.status, reply.body["status"]) == (200, "success")
