@@ -25,6 +25,7 @@ JSON_CHARSETS = frozenset({None, "utf-8", "utf8"})
 REDIS_RETRY_AFTER_S = "1"
 # Deeper bodies are refused: msgpack (jobs, replies) stops at 512 levels and copies recurse.
 MAX_BODY_DEPTH = 64
+INT_MIN, UINT_MAX = -(2**63), 2**64 - 1  # what msgpack can carry
 
 # Status codes aiohttp raises itself (router, body reader) and the error code we give them.
 HTTP_ERROR_CODES = {
@@ -97,29 +98,40 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     body = decode_body(raw, content_type, charset)
     if not isinstance(body, dict):
         raise ApiError(400, "body_not_object", "the body must be an object")
-    if nesting_depth(body) > MAX_BODY_DEPTH:
-        raise ApiError(400, "body_too_deep",
-                       f"the body nests objects and arrays deeper than {MAX_BODY_DEPTH} levels")
+    check_representable(body)
     return body
 
 
-def nesting_depth(value: Any) -> int:
-    """How deeply maps and lists nest in `value` (iterative: no recursion limit to hit)."""
-    deepest = 0
-    stack = [(value, 1)]
+def check_representable(body: Any) -> None:
+    """Refuse what the rest of the service cannot carry (jobs and records are msgpack):
+    nesting past MAX_BODY_DEPTH, integers outside 64 bits, strings that are not valid UTF-8
+    (lone surrogates from JSON escapes). Iterative, so no recursion limit to hit."""
+    stack = [(body, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ApiError(400, "invalid_string",
+                                   "the body holds a string with a lone surrogate") from None
+            continue
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not INT_MIN <= item <= UINT_MAX:
+                raise ApiError(400, "integer_out_of_range",
+                               "the body holds an integer outside 64 bits")
+            continue
         if isinstance(item, dict):
-            children: Any = item.values()
+            children: Any = [*item.keys(), *item.values()]
         elif isinstance(item, list):
             children = item
         else:
             continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_BODY_DEPTH:
-            return deepest  # no need to walk the rest
+        if depth > MAX_BODY_DEPTH:
+            raise ApiError(400, "body_too_deep",
+                           f"the body nests objects and arrays deeper than {MAX_BODY_DEPTH} levels")
         stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def wants_msgpack(request: web.Request) -> bool:

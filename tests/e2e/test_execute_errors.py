@@ -129,3 +129,16 @@ def test_nesting_at_the_limit_runs(service: Service, tenant: dict[str, str]) -> 
         node = node["n"]
     reply = execute(service, tenant, "post-login", event)
     assert (reply.status, reply.body["status"]) == (200, "success")
+
+
+@pytest.mark.parametrize("raw, code", [
+    (b'{"user": {"x": 1' + b"0" * 400 + b"}}", "integer_out_of_range"),
+    (b'{"user": {"x": -1' + b"0" * 30 + b"}}", "integer_out_of_range"),
+    (b'{"user": {"x": "\\ud800"}}', "invalid_string"),
+    (b'{"\\udfff": 1}', "invalid_string"),
+])
+def test_values_msgpack_cannot_carry_are_400(service: Service, tenant: dict[str, str],
+                                             raw: bytes, code: str) -> None:
+    reply = service.request("POST", path(tenant), raw=raw, token=tenant["execution_token"],
+                            headers={"Content-Type": "application/json"})
+    assert (reply.status, reply.body["error"]["code"]) == (400, code)
