@@ -27,7 +27,7 @@ test: $(BIN)/.installed redis-server
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check runtime sandbox worker tests
+	$(BIN)/ruff check runtime sandbox worker tests bench
 	$(BIN)/mypy runtime sandbox worker
 
 bench: $(BIN)/.installed redis-server
