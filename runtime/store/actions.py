@@ -15,6 +15,8 @@ from runtime.store.txn import transact
 from sandbox.triggers import TRIGGERS
 
 MAX_SECRETS = 50
+# Quotas: one tenant must not be able to fill the Redis every tenant shares.
+MAX_ACTIONS = 500
 
 
 async def build_status(code: str) -> tuple[str, list[dict[str, Any]]]:
@@ -66,6 +68,9 @@ async def create_action(redis: Redis, tenant: str, spec: dict[str, Any]) -> dict
     async def body(pipe: Pipeline) -> None:
         if await pipe.hexists(keys.action_names(tenant), doc["name"]):
             raise ApiError(409, "action_name_taken", f"an action named {doc['name']!r} exists")
+        if int(await pipe.hlen(keys.action_names(tenant))) >= MAX_ACTIONS:
+            raise ApiError(422, "too_many_actions",
+                           f"a tenant holds at most {MAX_ACTIONS} actions; delete unused ones")
         pipe.multi()
         pipe.hset(keys.actions(tenant), doc["id"], pack(doc))
         pipe.hset(keys.action_names(tenant), doc["name"], doc["id"])

@@ -19,6 +19,8 @@ from runtime.store.actions import read_action
 from runtime.store.codec import now_iso, pack, unpack
 from runtime.store.txn import transact
 
+MAX_VERSIONS = 500  # a quota: each may hold up to 256 KiB of code in the shared Redis
+
 
 def public(version: dict[str, Any], deployed_version: int | None, *, code: bool = True) -> dict:
     """The API shape: `deployed` says whether this is the version that runs now."""
@@ -51,6 +53,10 @@ async def _new_version(
             old = unpack(raw)
             code, triggers = old["code"], old["supported_triggers"]
         number = int(await pipe.hlen(versions_key)) + 1
+        if number > MAX_VERSIONS:
+            raise ApiError(422, "too_many_versions",
+                           f"an action keeps at most {MAX_VERSIONS} versions; create a new "
+                           "action (or delete this one) to deploy again")
         version = {
             "id": str(uuid.uuid4()),
             "action_id": action_id,
