@@ -5,12 +5,15 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.api_errors import ApiUsageError
 from sandbox.apis import checks
 from sandbox.apis.namespace import Namespace
 from sandbox.effects import EffectRecorder
 from sandbox.limits import Limits
 
 _SUCCESS = "success"
+# Entries per action: with values of up to 64 KiB, a few MiB of the Redis all tenants share.
+MAX_ENTRIES = 64
 
 
 class Cache(Namespace):
@@ -36,6 +39,9 @@ class Cache(Namespace):
     def set(self, key: str, value: Any, ttl_ms: int | None = None) -> dict[str, str]:
         with self._calling("set"):
             key = checks.name(key, "key")
+            if key not in self._entries and len(self._entries) >= MAX_ENTRIES:
+                raise ApiUsageError(f"the cache holds at most {MAX_ENTRIES} entries; "
+                                    "delete one first")
             plain = self._plain(value)
             self._record("set", key=key, value=plain, ttl_ms=checks.ttl_ms(ttl_ms))
         self._entries[key] = copy.deepcopy(plain)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.apis.cache import MAX_ENTRIES
 from sandbox.triggers import TRIGGERS
 from tests.sandbox.api_cases import (
     BAD_VALUES,
@@ -54,3 +55,15 @@ def test_bad_cache_values(trigger: str, make_value: Callable[[], Any], fragment:
 def test_surface_is_cache_only(trigger: str) -> None:
     api, _ = make_api(trigger)
     assert_surface(api, {"cache": {"get", "set", "delete"}})
+
+
+@per_trigger
+def test_a_full_cache_refuses_new_keys_but_updates_and_deletes_work(trigger: str) -> None:
+    full = {f"k{i}": i for i in range(MAX_ENTRIES)}
+    api, recorder = make_api(trigger, cache=full)
+    assert_refused(recorder, lambda: api.cache.set("one-more", 1),
+                   f"api.cache.set: the cache holds at most {MAX_ENTRIES} entries")
+    assert api.cache.set("k0", "updated") == {"type": "success"}
+    assert api.cache.delete("k1") == {"type": "success"}
+    assert api.cache.set("one-more", 1) == {"type": "success"}
+    assert [e["op"] for e in recorder.effects] == ["cache.set", "cache.delete", "cache.set"]
