@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgpack
-import redis.asyncio as aioredis
 
 from runtime import keys
 from runtime.jobs import now_ms
@@ -19,22 +18,21 @@ def uses_cache(code: str) -> bool:
     return "cache" in code
 
 
-async def load(redis: aioredis.Redis, tenant: str, action_id: str) -> dict[str, Any]:
-    raw = await redis.hgetall(keys.cache(tenant, action_id))
-    return decode_entries(raw)
-
-
-def decode_entries(raw: dict[Any, Any]) -> dict[str, Any]:
+def decode_entries(raw: dict[Any, Any]) -> tuple[dict[str, Any], list[bytes]]:
+    """The live entries, and the fields that expired (or are unreadable) and can be deleted."""
     now = now_ms()
     entries: dict[str, Any] = {}
+    stale: list[bytes] = []
     for key, blob in raw.items():
         try:
             record = msgpack.unpackb(blob, raw=False)
             if record["expires_at_ms"] > now:
                 entries[key.decode()] = record["value"]
+                continue
         except (ValueError, KeyError, TypeError, msgpack.UnpackException):
-            continue
-    return entries
+            pass
+        stale.append(key)
+    return entries, stale
 
 
 def queue_writes(pipe: Any, tenant: str, action_id: str, effects: list[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import time
@@ -215,12 +216,17 @@ class Consumer:
         pipe = self.redis.pipeline(transaction=False)
         for action in needs_cache:
             pipe.hgetall(keys.cache(job.tenant, action.action_id))
-        loaded = dict(zip((a.action_id for a in needs_cache), await pipe.execute(), strict=True))
-        return [
-            FlowAction(**{**a.__dict__, "cache": actioncache.decode_entries(loaded[a.action_id])})
-            if a.action_id in loaded else a
-            for a in actions
-        ]
+        raws = await pipe.execute()
+        snapshots: dict[str, dict[str, Any]] = {}
+        prune = self.redis.pipeline(transaction=False)
+        for action, raw in zip(needs_cache, raws, strict=True):
+            snapshots[action.action_id], stale = actioncache.decode_entries(raw)
+            if stale:  # expired entries would otherwise stay in the hash for good
+                prune.hdel(keys.cache(job.tenant, action.action_id), *stale)
+        if len(prune):
+            await prune.execute()
+        return [dataclasses.replace(a, cache=snapshots[a.action_id])
+                if a.action_id in snapshots else a for a in actions]
 
     async def _answer(self, entry_id: bytes, job: Job, result: dict[str, Any],
                       cache_writes: list[tuple[str, list]], poison: bool = False) -> None:
