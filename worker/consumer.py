@@ -170,13 +170,13 @@ class Consumer:
             return
         if poison:
             log.error("dead-lettering job %s of tenant %s: its workers died twice", job.id, job.tenant)
-            result = apply_failure_policy(platform_failure(
-                job, "the job was dead-lettered: running it killed its worker twice"), job.on_error)
-            await self._retrying(lambda: self._answer(entry_id, job, result, [], poison=True))
-            return
-        result, cache_writes = await self._execute(job, rev)
+            cache_writes: list[tuple[str, list]] = []
+            result = platform_failure(
+                job, "the job was dead-lettered: running it killed its worker twice")
+        else:
+            result, cache_writes = await self._execute(job, rev)
         result = apply_failure_policy(result, job.on_error)
-        await self._retrying(lambda: self._answer(entry_id, job, result, cache_writes))
+        await self._retrying(lambda: self._answer(entry_id, job, result, cache_writes, poison))
 
     async def _execute(self, job: Job, rev: int) -> tuple[dict[str, Any], list[tuple[str, list]]]:
         if now_ms() >= job.deadline_ms:
@@ -191,8 +191,8 @@ class Consumer:
         limits = Limits(timeout_s=job.action_timeout_s,
                         memory_limit_bytes=self.settings.memory_limit_bytes)
         flow = await self.flow_runner(self.pool, tenant=job.tenant, trigger_id=job.trigger,
-                              actions=actions, event=job.event, limits=limits,
-                              deadline=deadline, handler=job.handler)
+                                      actions=actions, event=job.event, limits=limits,
+                                      deadline=deadline, handler=job.handler)
         by_name = {a.name: a.action_id for a in actions}
         writes: dict[str, list] = {}
         for effect in flow["effects"]:
