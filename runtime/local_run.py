@@ -65,8 +65,7 @@ async def _run(source: str, event: dict[str, Any], secrets: dict[str, str], hand
     from worker.flow import FlowAction, run_flow
     from worker.pool import SandboxPool
 
-    pool = SandboxPool(grace_s=settings.kill_grace_s,
-                       insecure_no_seccomp=settings.insecure_no_seccomp)
+    pool = SandboxPool.from_settings(settings)
     await pool.start()
     try:
         action = FlowAction(

@@ -48,6 +48,13 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(name, raw, "must be true or false")
 
 
+def _choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = environ.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise ConfigError(name, raw, f"must be one of {', '.join(allowed)}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with the defaults a newcomer gets from `make run`."""
@@ -74,6 +81,11 @@ class Settings:
     background_backoff_s: float = 1.0  # first retry delay; doubles each attempt
     # Refuse to run without seccomp unless this is set (logged loudly).
     insecure_no_seccomp: bool = False
+    # "tenant": a sandbox child runs any action of one tenant; "action": one action version.
+    child_affinity: str = "tenant"
+    child_cpu_budget_s: float = 300.0  # a child is replaced after this much CPU time
+    # Test-only (worker/child.py): source starting with "#!unrestricted" runs unrestricted.
+    insecure_test_escape_hook: bool = False
     redis_socket_timeout_s: float = 5.0
 
     @classmethod
@@ -102,5 +114,8 @@ class Settings:
             background_attempts=_int(env, "ACTIONS_BACKGROUND_ATTEMPTS", 3, minimum=1),
             background_backoff_s=_float(env, "ACTIONS_BACKGROUND_BACKOFF_S", 1.0, minimum=0.0),
             insecure_no_seccomp=_bool(env, "ACTIONS_INSECURE_NO_SECCOMP", False),
+            child_affinity=_choice(env, "ACTIONS_CHILD_AFFINITY", "tenant", ("tenant", "action")),
+            child_cpu_budget_s=_float(env, "ACTIONS_CHILD_CPU_BUDGET_S", 300.0, minimum=1.0),
+            insecure_test_escape_hook=_bool(env, "ACTIONS_INSECURE_TEST_ESCAPE_HOOK", False),
             redis_socket_timeout_s=_float(env, "ACTIONS_REDIS_SOCKET_TIMEOUT_S", 5.0, minimum=0.1),
         )

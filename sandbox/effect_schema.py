@@ -9,24 +9,12 @@ from typing import Any
 
 import msgpack
 
-# op -> the argument-name sets it may carry (access.deny differs per trigger).
+from sandbox.effect_rules import TRIGGER_OPS
+
+# op -> the argument-name sets it may carry (access.deny differs per trigger), from the rules.
 OP_ARGS: Mapping[str, frozenset[frozenset[str]]] = MappingProxyType({
-    "access.deny": frozenset({
-        frozenset({"reason"}), frozenset({"code", "reason"}), frozenset({"reason", "user_message"}),
-    }),
-    "id_token.set_custom_claim": frozenset({frozenset({"name", "value"})}),
-    "access_token.set_custom_claim": frozenset({frozenset({"name", "value"})}),
-    "access_token.add_scope": frozenset({frozenset({"scope"})}),
-    "access_token.remove_scope": frozenset({frozenset({"scope"})}),
-    "multifactor.enable": frozenset({frozenset({"provider", "allow_remember_browser"})}),
-    "redirect.send_user_to": frozenset({frozenset({"url", "query"})}),
-    "user.set_app_metadata": frozenset({frozenset({"name", "value"})}),
-    "user.set_user_metadata": frozenset({frozenset({"name", "value"})}),
-    "validation.error": frozenset({frozenset({"code", "message"})}),
-    "transaction.set_metadata": frozenset({frozenset({"name", "value"})}),
-    "authentication.challenge_with": frozenset({frozenset({"factor"})}),
-    "cache.set": frozenset({frozenset({"key", "value", "ttl_ms"})}),
-    "cache.delete": frozenset({frozenset({"key"})}),
+    op: frozenset(frozenset(ops[op]) for ops in TRIGGER_OPS.values() if op in ops)
+    for op in sorted({op for ops in TRIGGER_OPS.values() for op in ops})
 })
 OPS = frozenset(OP_ARGS)
 FORMATS = frozenset({"json", "msgpack"})

@@ -32,3 +32,14 @@ class ActionTimeout(BaseException):
     def __init__(self, timeout_s: float) -> None:
         super().__init__(f"action exceeded its {timeout_s:g} s time limit")
         self.timeout_s = timeout_s
+
+
+class InvalidEffectError(SandboxError):
+    """Raised when an effect list a child sent fails re-validation; `index` and `op` say which."""
+
+    def __init__(self, problem: str, index: int | None = None, op: str | None = None) -> None:
+        where = "" if index is None else f"effect {index}" + (f" ({op[:80]})" if op else "") + ": "
+        super().__init__(where + problem)
+        self.problem = problem
+        self.index = index
+        self.op = op

@@ -43,7 +43,7 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
     """
     started = time.perf_counter()
     logs = LogBuffer(limits.log_limit_bytes)
-    recorder = EffectRecorder(limits)
+    recorder = EffectRecorder(limits, trigger_id)
     try:
         api = build_api(trigger_id, recorder, cache, limits)
     except ValueError as exc:
@@ -106,7 +106,12 @@ def _call(code: CodeType, namespace: dict[str, Any], handler: str, trigger_id: s
             "line": None,
         })
     function(event, api)
-    return ActionOutcome(status=DENIED if recorder.denied else OK, effects=list(recorder.effects))
+    return ActionOutcome(status=status_of(recorder.effects), effects=list(recorder.effects))
+
+
+def status_of(effects: list[dict[str, Any]]) -> str:
+    """OK or DENIED, from the effects alone (the worker derives it the same way)."""
+    return DENIED if any(effect["op"] == "access.deny" for effect in effects) else OK
 
 
 def out_of_memory(exc: BaseException) -> bool:

@@ -17,6 +17,9 @@ ACTION_ERROR = "action_error"
 ACTION_TIMEOUT = "action_timeout"
 MEMORY_LIMIT_ERROR = "memory_limit"
 PLATFORM_ERROR = "platform_error"
+# Decided by the worker only: an effect failed its re-validation / the child broke the protocol.
+INVALID_EFFECT = "invalid_effect"
+CRASHED = "crashed"
 
 
 @dataclass

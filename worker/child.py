@@ -6,6 +6,7 @@ small LRU, so repeated runs of the same action do not recompile.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 from collections import OrderedDict
@@ -21,6 +22,7 @@ from sandbox.outcome import (
     ERROR,
     MEMORY_LIMIT,
     MEMORY_LIMIT_ERROR,
+    OK,
     PLATFORM_ERROR,
     ActionOutcome,
 )
@@ -31,6 +33,12 @@ PIPE_FD = 3  # the child's socket to its worker; 0-2 are /dev/null
 EXIT_MEMORY = 86  # MemoryError that could not even be reported
 EXIT_PROTOCOL = 87
 COMPILED_CACHE_SIZE = 64
+# Test-only: with the hook on (the template is told so at start, from the loudly named
+# ACTIONS_INSECURE_TEST_ESCAPE_HOOK), source starting with ESCAPE_MARKER runs as ordinary,
+# unrestricted Python, the way an action that broke out of RestrictedPython would. Tests use
+# it to prove the OS boundary and the worker's distrust; the worker never sets it otherwise.
+ESCAPE_MARKER = "#!unrestricted\n"
+escape_hook = False
 _LIMIT_FIELDS = frozenset(f.name for f in dataclasses.fields(Limits))
 
 def _memory_outcome(message: str) -> ActionOutcome:
@@ -74,11 +82,12 @@ class Runner:
             self.compiled.popitem(last=False)
         return code, errors, True
 
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+    def run(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        if escape_hook and str(request["source"]).startswith(ESCAPE_MARKER):
+            return _run_unrestricted(request)
         code, errors, compiled = self.code_for(str(request["code_sha256"]), str(request["source"]))
         if code is None:
-            return {"op": protocol.RESULT, "outcome": _compile_failure(errors).to_dict(),
-                    "compiled": compiled}
+            return _reply(request, _compile_failure(errors), compiled)
         limits = Limits(**{k: v for k, v in request["limits"].items() if k in _LIMIT_FIELDS})
         outcome = run_action(
             code,
@@ -93,7 +102,33 @@ class Runner:
             memory = _memory_outcome(f"memory limit of {limits.memory_limit_bytes} bytes exceeded")
             memory.logs, memory.duration_ms = outcome.logs, outcome.duration_ms
             outcome = memory
-        return {"op": protocol.RESULT, "outcome": outcome.to_dict(), "compiled": compiled}
+        return _reply(request, outcome, compiled)
+
+
+def _reply(request: dict[str, Any], outcome: ActionOutcome, compiled: bool) -> dict[str, Any]:
+    return {"op": protocol.RESULT, "job": request.get("job"), "outcome": outcome.to_dict(),
+            "compiled": compiled}
+
+
+def _run_unrestricted(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The escape hook: real builtins and the raw pipe.
+
+    The code sees `request` and `fd` (its pipe). It may set `reply` (a message to send instead
+    of an honest empty success), or `sent = True` after writing to `fd` itself; otherwise the
+    repr of its `result` (or its exception) becomes the success's logs.
+    """
+    scope: dict[str, Any] = {"__builtins__": builtins, "request": request, "fd": PIPE_FD,
+                             "protocol": protocol, "reply": None, "result": None}
+    try:
+        exec(str(request["source"]), scope)
+        logs = f"ok: {scope['result']!r}"
+    except BaseException as exc:
+        logs = f"{type(exc).__name__}: {exc}"
+    if scope["reply"] is not None:
+        return scope["reply"]  # type: ignore[no-any-return]
+    if scope.get("sent"):
+        return None
+    return _reply(request, ActionOutcome(status=OK, logs=logs[:4096]), False)
 
 
 def _setup_fds(sock_fd: int, devnull_fd: int) -> None:
@@ -107,11 +142,8 @@ def _setup_fds(sock_fd: int, devnull_fd: int) -> None:
 def serve(fd: int) -> None:
     """Answer run requests until the worker hangs up."""
     runner = Runner()
-    # Encoded while memory is plentiful: the reply to send when it is not.
-    memory_frame = protocol.encode({
-        "op": protocol.RESULT, "compiled": False,
-        "outcome": _memory_outcome("memory limit exceeded").to_dict(),
-    })
+    # Built while memory is plentiful: the outcome to report when it is not.
+    memory_outcome = _memory_outcome("memory limit exceeded")
     while True:
         request = protocol.read_frame_fd(fd)
         if request is None:
@@ -119,28 +151,29 @@ def serve(fd: int) -> None:
         if request.get("op") != protocol.RUN:
             os._exit(EXIT_PROTOCOL)
         try:
-            reply = protocol.encode(runner.run(request))
+            message = runner.run(request)
+            if message is None:
+                continue
+            reply = protocol.encode(message)
         except MemoryError:
-            reply = memory_frame
+            # The run's objects are gone by now; if even this small frame fails, the exit
+            # status says it (EXIT_MEMORY).
+            reply = protocol.encode(_reply(request, memory_outcome, False))
         except Exception as exc:
-            reply = protocol.encode({
-                "op": protocol.RESULT, "compiled": False,
-                "outcome": ActionOutcome.failure(
-                    ERROR, PLATFORM_ERROR, f"sandbox child: {type(exc).__name__}: {exc}"
-                ).to_dict(),
-            })
+            reply = protocol.encode(_reply(request, ActionOutcome.failure(
+                ERROR, PLATFORM_ERROR, f"sandbox child: {type(exc).__name__}: {exc}"), False))
         view = memoryview(reply)
         while view:
             view = view[os.write(fd, view):]
 
 
-def child_main(sock_fd: int, devnull_fd: int, *, memory_limit_bytes: int,
+def child_main(sock_fd: int, devnull_fd: int, *, memory_limit_bytes: int, cpu_limit_s: int,
                seccomp_filter: Any, parent_pid: int) -> None:
     """Entry point right after the template's fork; returns only to exit."""
     _setup_fds(sock_fd, devnull_fd)
     try:
-        report = contain(memory_limit_bytes=memory_limit_bytes, seccomp_filter=seccomp_filter,
-                         parent_pid=parent_pid)
+        report = contain(memory_limit_bytes=memory_limit_bytes, cpu_limit_s=cpu_limit_s,
+                         seccomp_filter=seccomp_filter, parent_pid=parent_pid)
     except ContainmentError as exc:
         protocol.write_frame_fd(PIPE_FD, {"op": "failed", "layer": exc.layer, "message": str(exc)})
         return

@@ -209,7 +209,7 @@ class Consumer:
             actions = [FlowAction(
                 action_id=draft["action_id"], name=draft["name"], version=None, code=code,
                 code_sha256=hashlib.sha256(code.encode()).hexdigest(),
-                secrets=dict(draft.get("secrets") or {}), cache={})]
+                secrets=dict(draft.get("secrets") or {}), cache=None)]
         needs_cache = [a for a in actions if actioncache.uses_cache(a.code)]
         if not needs_cache:
             return actions

@@ -33,13 +33,14 @@ class FlowAction:
     code: str
     code_sha256: str
     secrets: Mapping[str, str]
-    cache: Mapping[str, Any]
+    cache: Mapping[str, Any] | None  # its api.cache entries; None: not loaded for this run
 
 
 class Runner(Protocol):
     async def run(self, tenant: str, *, code_sha256: str, source: str, trigger_id: str,
                   handler: str, event: dict[str, Any], secrets: Mapping[str, str],
-                  cache: Mapping[str, Any], limits: Limits) -> ActionOutcome: ...
+                  cache: Mapping[str, Any] | None, limits: Limits,
+                  action_key: str = "") -> ActionOutcome: ...
 
 
 def _record(action: FlowAction, status: str, outcome: ActionOutcome | None) -> dict[str, Any]:
@@ -89,6 +90,7 @@ async def run_flow(
                 secrets=action.secrets,
                 cache=action.cache,
                 limits=dataclasses.replace(limits, timeout_s=min(limits.timeout_s, left_s)),
+                action_key=f"{action.action_id}@{action.version}",
             )
         records.append(_record(action, outcome.status, outcome))
         if outcome.status not in (OK, DENIED):

@@ -41,5 +41,5 @@ def to_flow_action(doc: dict) -> FlowAction:
         code=doc["code"],
         code_sha256=doc["code_sha256"],
         secrets=dict(doc.get("secrets") or {}),
-        cache={},
+        cache=None,  # loaded per run for code that names api.cache (worker/consumer.py)
     )

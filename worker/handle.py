@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,10 @@ from sandbox.limits import Limits
 from sandbox.outcome import (
     ACTION_ERROR,
     ACTION_TIMEOUT,
+    CRASHED,
     DENIED,
     ERROR,
+    INVALID_EFFECT,
     MEMORY_LIMIT,
     MEMORY_LIMIT_ERROR,
     OK,
@@ -22,7 +25,7 @@ from sandbox.outcome import (
     TIMEOUT,
     ActionOutcome,
 )
-from worker import protocol
+from worker import protocol, verdict
 from worker.child import EXIT_MEMORY
 from worker.errors import ProtocolError, SandboxUnavailable
 from worker.spawner import Forked, Spawner
@@ -41,9 +44,23 @@ class Exchange:
     watchdog_killed: bool = False
     died: bool = False
 
+    @property
+    def invalid_effect(self) -> bool:
+        return (self.outcome.error or {}).get("class") == INVALID_EFFECT
+
+    @property
+    def protocol_breach(self) -> bool:
+        return (self.outcome.error or {}).get("class") == CRASHED and not self.died
+
 
 def _platform_error(message: str, duration_ms: float) -> ActionOutcome:
     return ActionOutcome.failure(ERROR, PLATFORM_ERROR, message, duration_ms=duration_ms)
+
+
+def _breach(problem: Exception, duration_ms: float) -> ActionOutcome:
+    """A child that broke the protocol ran hostile code: the action's failure, not ours."""
+    return ActionOutcome.failure(ERROR, CRASHED, f"sandbox child broke the protocol: {problem}",
+                                 duration_ms=duration_ms, error_type="ProtocolViolation")
 
 
 class ChildHandle:
@@ -59,6 +76,7 @@ class ChildHandle:
         self.report: dict[str, Any] = {}
         self.runs = 0
         self.killed = False
+        self.idle_cpu_mark_s: float | None = None  # its CPU time when it last became idle
 
     @property
     def pid(self) -> int:
@@ -70,9 +88,10 @@ class ChildHandle:
 
     @classmethod
     async def spawn(cls, spawner: Spawner, *, tenant: str, memory_limit_bytes: int,
-                    seccomp: bool) -> ChildHandle:
+                    seccomp: bool, cpu_limit_s: int) -> ChildHandle:
         """Fork a child and wait for its containment report; SandboxUnavailable if it is off."""
-        forked = await spawner.fork(memory_limit_bytes=memory_limit_bytes, seccomp=seccomp)
+        forked = await spawner.fork(memory_limit_bytes=memory_limit_bytes, seccomp=seccomp,
+                                    cpu_limit_s=cpu_limit_s)
         reader, writer = await asyncio.open_unix_connection(sock=forked.sock)
         child = cls(forked, reader, writer, tenant, memory_limit_bytes)
         try:
@@ -97,8 +116,10 @@ class ChildHandle:
             raise SandboxUnavailable(f"sandbox child is not contained: {hello}", layer="verify")
         return child
 
-    async def exchange(self, frame: bytes, limits: Limits, grace_s: float) -> Exchange:
-        """Send one job and wait for its outcome, at most `limits.timeout_s + grace_s`."""
+    async def exchange(self, frame: bytes, limits: Limits, grace_s: float, *, job: int,
+                       trigger_id: str, cache_keys: Collection[str] | None) -> Exchange:
+        """Send job number `job` and wait for its outcome, at most `limits.timeout_s + grace_s`;
+        the reply is judged by worker/verdict.py (`cache_keys` as check_effects takes them)."""
         started = time.monotonic()
 
         async def send_and_receive() -> dict[str, Any]:
@@ -120,15 +141,14 @@ class ChildHandle:
         except (asyncio.IncompleteReadError, ConnectionError):
             return Exchange(await self._death_outcome(elapsed_ms()), healthy=False, died=True)
         except ProtocolError as exc:
-            return Exchange(_platform_error(f"sandbox child broke the protocol: {exc}",
-                                            elapsed_ms()), healthy=False)
+            self.kill()  # what it sends next cannot be trusted to start on a frame boundary
+            return Exchange(_breach(exc, elapsed_ms()), healthy=False)
         try:
-            if reply.get("op") != protocol.RESULT:
-                raise ProtocolError(f"unexpected {reply.get('op')!r} frame")
-            outcome = protocol.parse_outcome(reply.get("outcome"))
+            outcome = verdict.judge(reply, job=job, trigger_id=trigger_id, limits=limits,
+                                    cache_keys=cache_keys, elapsed_ms=elapsed_ms())
         except ProtocolError as exc:
-            return Exchange(_platform_error(f"sandbox child broke the protocol: {exc}",
-                                            elapsed_ms()), healthy=False)
+            self.kill()
+            return Exchange(_breach(exc, elapsed_ms()), healthy=False)
         # A polite timeout or a memory limit leaves the child's heap suspect: replace it.
         healthy = outcome.status in (OK, DENIED) or (
             outcome.status == ERROR and (outcome.error or {}).get("class") == ACTION_ERROR

@@ -75,13 +75,7 @@ async def deregister(redis: aioredis.Redis, worker_id: str) -> None:
 
 async def serve_worker(settings: Settings) -> None:
     redis = redis_client(settings)
-    # One tenant may use every slot at once: keep that many of its children warm, or each
-    # burst pays a fork (~3 ms) per run beyond the idle cap.
-    pool = SandboxPool(grace_s=settings.kill_grace_s,
-                       insecure_no_seccomp=settings.insecure_no_seccomp,
-                       max_idle_per_tenant=settings.worker_slots,
-                       max_idle=max(16, 2 * settings.worker_slots),
-                       spare_memory_limit_bytes=settings.memory_limit_bytes)
+    pool = SandboxPool.from_settings(settings, settings.worker_slots)
     await pool.start()
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     stop = asyncio.Event()

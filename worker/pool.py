@@ -10,27 +10,50 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox import containment
 from sandbox.limits import Limits
 from sandbox.outcome import ERROR, PLATFORM_ERROR, ActionOutcome
+from worker import child as child_module
 from worker import protocol
 from worker.errors import PoolClosed, ProtocolError, SandboxUnavailable, WorkerError
 from worker.handle import ChildHandle
 from worker.spawner import Spawner
+
+if TYPE_CHECKING:
+    from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MIN_RERUN_S = 0.05  # below this, re-running a dead child's action is not worth trying
 DEPRIORITIZE_AFTER_S = 0.03  # light actions take a few ms; spinners are far past this
 LONG_RUN_NICE = 19
+# A child between jobs sits in read(2) and uses no CPU; one that does is running code of its
+# own (a compromised child): it is killed once it has used this much since its last job.
+IDLE_CPU_BUDGET_S = 0.05
+IDLE_CHECK_INTERVAL_S = 0.25
+TENANT_AFFINITY = "tenant"
+ACTION_AFFINITY = "action"
+AFFINITIES = frozenset({TENANT_AFFINITY, ACTION_AFFINITY})
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_time_s(pid: int) -> float | None:
+    """User + system CPU seconds of `pid`, from the kernel (/proc/PID/stat); None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 def set_nice(pid: int, nice: int) -> bool:
@@ -53,6 +76,10 @@ class PoolStats:
     died: int = 0  # children that died on their own mid-run
     spare_hits: int = 0  # new-tenant runs served by a pre-forked spare
     reruns: int = 0  # runs repeated because their child died on its own
+    invalid_effects: int = 0  # replies whose effects failed the worker's re-validation
+    protocol_breaches: int = 0  # replies that broke the pipe protocol (child killed)
+    idle_cpu_kills: int = 0  # children killed for using CPU between jobs
+    cpu_retired: int = 0  # children retired for reaching their lifetime CPU budget
     spawn_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))  # fork -> ready
     acquire_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))  # run -> child
 
@@ -71,8 +98,20 @@ class SandboxPool:
         max_runs_per_child: int = 1000,
         spare_children: int = 1,
         spare_memory_limit_bytes: int = Limits().memory_limit_bytes,
+        affinity: str = TENANT_AFFINITY,
+        child_cpu_budget_s: float = 300.0,
+        escape_hook: bool = False,
     ) -> None:
+        if affinity not in AFFINITIES:
+            raise ValueError(f"affinity must be one of {', '.join(sorted(AFFINITIES))}")
         self.grace_s = grace_s
+        # "tenant": a child runs any action of one tenant; "action": one action version only.
+        self.affinity = affinity
+        # Retired past this much CPU; the kernel kills it (RLIMIT_CPU) at twice as much.
+        self.child_cpu_budget_s = child_cpu_budget_s
+        self.escape_hook = escape_hook
+        self._jobs = itertools.count(1)
+        self._watching: asyncio.Task[None] | None = None
         self.insecure_no_seccomp = insecure_no_seccomp
         self.max_idle_per_tenant = max_idle_per_tenant
         self.max_idle = max_idle
@@ -94,6 +133,19 @@ class SandboxPool:
         self._started = False
         self._closed = False
 
+    @classmethod
+    def from_settings(cls, settings: Settings, slots: int = 1) -> SandboxPool:
+        """The pool a process with `slots` concurrent runs uses under `settings`.
+
+        One tenant may use every slot at once: keep that many of its children warm, or each
+        burst pays a fork (~3 ms) per run beyond the idle cap.
+        """
+        return cls(grace_s=settings.kill_grace_s, insecure_no_seccomp=settings.insecure_no_seccomp,
+                   max_idle_per_tenant=slots, max_idle=max(16, 2 * slots),
+                   spare_memory_limit_bytes=settings.memory_limit_bytes,
+                   affinity=settings.child_affinity, child_cpu_budget_s=settings.child_cpu_budget_s,
+                   escape_hook=settings.insecure_test_escape_hook)
+
     async def start(self) -> None:
         """Start the template and prove a child can be contained; SandboxUnavailable if not."""
         seccomp_error = None
@@ -103,8 +155,12 @@ class SandboxPool:
             seccomp_error = f"libseccomp: {exc}"
         if seccomp_error is not None and not self.insecure_no_seccomp:
             raise SandboxUnavailable(f"seccomp is unavailable: {seccomp_error}", layer="seccomp")
-        await self._template.start(self._bpf)
+        await self._template.start(self._bpf, escape_hook=self.escape_hook)
         self._started = True
+        if self.escape_hook:
+            log.warning("INSECURE TEST HOOK: action source starting with %r runs as unrestricted "
+                        "Python in sandbox children. Never enable this outside tests.",
+                        child_module.ESCAPE_MARKER)
         self.seccomp = self._bpf is not None
         try:
             probe = await self._spawn("", self.spare_memory_limit_bytes)
@@ -115,11 +171,16 @@ class SandboxPool:
             seccomp_error = str(exc)
             self.seccomp = False
             probe = await self._spawn("", self.spare_memory_limit_bytes)
+        log.info("sandbox children are contained: uid %s, seccomp mode %s, landlock ABI %s "
+                 "(0: none), lifetime CPU limit %s s", probe.report.get("uid"),
+                 probe.report.get("seccomp_mode"), probe.report.get("landlock_abi"),
+                 probe.report.get("cpu_limit_s"))
         if self.spare_children > 0 and probe.memory_limit_bytes == self.spare_memory_limit_bytes:
             self._spares.append(probe)  # never ran anything: as fresh as any spare
         else:
             self._kill(probe)
         self._replenish()
+        self._watching = asyncio.get_running_loop().create_task(self._watch_idle())
         if not self.seccomp:
             log.warning(
                 "INSECURE: seccomp is unavailable (%s); sandbox children run WITHOUT a syscall "
@@ -137,10 +198,15 @@ class SandboxPool:
         handler: str,
         event: dict[str, Any],
         secrets: Mapping[str, str],
-        cache: Mapping[str, Any],
+        cache: Mapping[str, Any] | None,
         limits: Limits,
+        action_key: str = "",
     ) -> ActionOutcome:
         """Run one action for `tenant` in one of that tenant's children.
+
+        `cache` is the action's api.cache entries, or None when they were not loaded (its
+        cache effects are then refused). `action_key` names the action version, for
+        per-action affinity.
 
         A child that dies on its own mid-run (killed from outside, crashed) gets one re-run in a
         fresh child with the time left: an action's only effects are in its reply, so running
@@ -151,23 +217,27 @@ class SandboxPool:
         request = {
             "op": protocol.RUN, "code_sha256": code_sha256, "source": source,
             "trigger_id": trigger_id, "handler": handler, "event": event,
-            "secrets": dict(secrets), "cache": dict(cache), "limits": dict(vars(limits)),  # asdict deep-copies: 10x slower
+            "secrets": dict(secrets), "cache": dict(cache or {}),
+            "limits": dict(vars(limits)),  # asdict deep-copies: 10x slower
         }
+        owner = tenant if self.affinity == TENANT_AFFINITY else f"{tenant}\x1f{action_key or code_sha256}"
+        cache_keys = None if cache is None else frozenset(cache)
         started = time.monotonic()
-        outcome, died = await self._run_once(tenant, request, limits)
+        outcome, died = await self._run_once(owner, request, limits, cache_keys)
         left_s = limits.timeout_s - (time.monotonic() - started)
         if died and left_s > MIN_RERUN_S and not self._closed:
             self.stats.reruns += 1
             retry_limits = dataclasses.replace(limits, timeout_s=left_s)
             outcome, _ = await self._run_once(
-                tenant, {**request, "limits": dict(vars(retry_limits))}, retry_limits)
+                owner, {**request, "limits": dict(vars(retry_limits))}, retry_limits, cache_keys)
         return outcome
 
-    async def _run_once(self, tenant: str, request: dict[str, Any],
-                        limits: Limits) -> tuple[ActionOutcome, bool]:
+    async def _run_once(self, tenant: str, request: dict[str, Any], limits: Limits,
+                        cache_keys: frozenset[str] | None) -> tuple[ActionOutcome, bool]:
         """The outcome, and whether the child died on its own during the run."""
+        job = next(self._jobs)
         try:
-            frame = protocol.encode(request)
+            frame = protocol.encode({**request, "job": job})
         except (ProtocolError, TypeError, ValueError) as exc:
             return ActionOutcome.failure(ERROR, PLATFORM_ERROR, f"cannot send the job: {exc}"), False
         async with self._busy:
@@ -185,7 +255,9 @@ class SandboxPool:
             slow = asyncio.get_running_loop().call_later(
                 DEPRIORITIZE_AFTER_S, set_nice, child.pid, LONG_RUN_NICE)
             try:
-                result = await child.exchange(frame, limits, self.grace_s)
+                result = await child.exchange(
+                    frame, limits, self.grace_s, job=job, trigger_id=str(request["trigger_id"]),
+                    cache_keys=cache_keys)
             except BaseException:  # cancelled mid-run: the child's state is unknown
                 self._kill(child)
                 raise
@@ -195,7 +267,10 @@ class SandboxPool:
             self.stats.compiles += result.compiled
             self.stats.killed += result.watchdog_killed
             self.stats.died += result.died
+            self.stats.invalid_effects += result.invalid_effect
+            self.stats.protocol_breaches += result.protocol_breach
             if (result.healthy and child.runs < self.max_runs_per_child and not self._closed
+                    and self._within_cpu_budget(child)
                     and set_nice(child.pid, 0)):  # without the right to restore it: retire
                 self._release(child)
             else:
@@ -218,8 +293,56 @@ class SandboxPool:
             for c in self._children.values()
         ]
 
+    def _within_cpu_budget(self, child: ChildHandle) -> bool:
+        """Whether `child` may run another job; notes its CPU time for the idle watch."""
+        used_s = cpu_time_s(child.pid)
+        if used_s is None:
+            return False
+        if used_s > self.child_cpu_budget_s:
+            self.stats.cpu_retired += 1
+            return False
+        child.idle_cpu_mark_s = used_s
+        return True
+
+    def _idle_children(self) -> list[ChildHandle]:
+        return [*self._spares, *(c for stack in self._idle.values() for c in stack)]
+
+    async def _watch_idle(self) -> None:
+        """Kill idle children that use CPU: between jobs an honest child only waits in read()."""
+        while not self._closed:
+            await asyncio.sleep(IDLE_CHECK_INTERVAL_S)
+            for child in self._idle_children():
+                if not self._idle_cpu_ok(child):
+                    self._evict(child)
+
+    def _idle_cpu_ok(self, child: ChildHandle) -> bool:
+        used_s = cpu_time_s(child.pid)
+        if used_s is None or child.idle_cpu_mark_s is None:
+            return used_s is not None
+        if used_s - child.idle_cpu_mark_s <= IDLE_CPU_BUDGET_S:
+            return True
+        self.stats.idle_cpu_kills += 1
+        log.warning("killed sandbox child %d of %r: %.2f s of CPU while idle", child.pid,
+                    child.tenant, used_s - child.idle_cpu_mark_s)
+        return False
+
+    def _evict(self, child: ChildHandle) -> None:
+        """Take an idle or spare child out of circulation and kill it."""
+        if child in self._spares:
+            self._spares.remove(child)
+            self._replenish()
+        stack = self._idle.get(child.tenant)
+        if stack is not None and child in stack:
+            stack.remove(child)
+            if not stack:
+                del self._idle[child.tenant]
+        self._kill(child)
+
     async def close(self) -> None:
         self._closed = True
+        if self._watching is not None:
+            self._watching.cancel()
+            await asyncio.gather(self._watching, return_exceptions=True)
         if self._replenishing is not None:
             self._replenishing.cancel()
             await asyncio.gather(self._replenishing, return_exceptions=True)
@@ -235,7 +358,8 @@ class SandboxPool:
             child = stack.pop()
             if not stack:
                 del self._idle[tenant]
-            if child.memory_limit_bytes == memory_limit_bytes and child.alive:
+            if child.memory_limit_bytes == memory_limit_bytes and child.alive and (
+                    self._idle_cpu_ok(child)):
                 return child
             self._kill(child)
             stack = self._idle.get(tenant)
@@ -256,7 +380,7 @@ class SandboxPool:
     def _take_spare(self, tenant: str, memory_limit_bytes: int) -> ChildHandle | None:
         while self._spares:
             child = self._spares.pop()
-            if not child.alive:
+            if not child.alive or not self._idle_cpu_ok(child):
                 self._kill(child)
                 continue
             if child.memory_limit_bytes != memory_limit_bytes:
@@ -290,13 +414,15 @@ class SandboxPool:
                 log.error("sandbox template is gone; restarting it")
                 await self._template.close()
                 self._template = Spawner()
-                await self._template.start(self._bpf)
+                await self._template.start(self._bpf, escape_hook=self.escape_hook)
         return await self._spawn(tenant, memory_limit_bytes)
 
     async def _spawn(self, tenant: str, memory_limit_bytes: int) -> ChildHandle:
         started = time.perf_counter()
         child = await ChildHandle.spawn(self._template, tenant=tenant,
-                                        memory_limit_bytes=memory_limit_bytes, seccomp=self.seccomp)
+                                        memory_limit_bytes=memory_limit_bytes, seccomp=self.seccomp,
+                                        cpu_limit_s=max(1, int(2 * self.child_cpu_budget_s)))
+        child.idle_cpu_mark_s = cpu_time_s(child.pid)
         self._children[child.pid] = child
         self.stats.spawned += 1
         self.stats.spawn_ms.append((time.perf_counter() - started) * 1000)

@@ -1,19 +1,17 @@
 """Frames between the worker and its sandbox children: 4-byte length + one msgpack map.
 
 The worker treats everything a child sends as hostile: frames are size-capped, decoded
-with msgpack only (never pickle), and replies are checked field by field before they
-become an ActionOutcome.
+with msgpack only (never pickle) under explicit limits, and every reply names the job it
+answers; worker/verdict.py then checks it field by field before it becomes an ActionOutcome.
 """
 from __future__ import annotations
 
-import math
 import os
 import struct
 from typing import TYPE_CHECKING, Any
 
 import msgpack
 
-from sandbox.outcome import STATUSES, ActionOutcome
 from worker.errors import ProtocolError
 
 if TYPE_CHECKING:  # the child imports this module too; asyncio would slow every fork
@@ -24,11 +22,18 @@ _HEADER = struct.Struct(">I")
 
 # Child -> worker ops.
 READY = "ready"  # after containment: the ContainmentReport fields
-RESULT = "result"  # {"outcome": ActionOutcome dict, "compiled": bool}
+RESULT = "result"  # {"job": int, "outcome": ActionOutcome dict, "compiled": bool}
 # Worker -> child ops.
-RUN = "run"
+RUN = "run"  # {"job": int, ...}: the child echoes `job`, so a stale or forged reply is seen
 
-ERROR_CLASSES = frozenset({"action_error", "action_timeout", "memory_limit", "platform_error"})
+# msgpack's own limits, set explicitly: no container or string past these, no ext types
+# (which would decode into objects other than plain data). Nesting is bounded by the C
+# unpacker's stack; the verdict walks values iteratively up to its own depth limit.
+_UNPACK_LIMITS = {  # the buffer itself is one frame: at most MAX_FRAME_BYTES
+    "max_str_len": MAX_FRAME_BYTES,
+    "max_bin_len": MAX_FRAME_BYTES, "max_array_len": 65_536, "max_map_len": 65_536,
+    "max_ext_len": 0,
+}
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -40,7 +45,7 @@ def encode(message: dict[str, Any]) -> bytes:
 
 def decode(payload: bytes) -> dict[str, Any]:
     try:
-        message = msgpack.unpackb(payload, raw=False, strict_map_key=True)
+        message = msgpack.unpackb(payload, raw=False, strict_map_key=True, **_UNPACK_LIMITS)
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise ProtocolError(f"undecodable frame: {exc}") from None
     if not isinstance(message, dict) or not isinstance(message.get("op"), str):
@@ -87,40 +92,3 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
             return None
         chunks += chunk
     return bytes(chunks)
-
-
-def parse_outcome(data: Any) -> ActionOutcome:
-    """Validate a child's outcome map field by field; anything off is a ProtocolError."""
-    if not isinstance(data, dict):
-        raise ProtocolError("outcome is not a map")
-    status = data.get("status")
-    if status not in STATUSES:
-        raise ProtocolError(f"bad outcome status {status!r}")
-    effects = data.get("effects", [])
-    if not isinstance(effects, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("op"), str) and isinstance(e.get("args"), dict)
-        for e in effects
-    ):
-        raise ProtocolError("effects must be a list of {op, args} maps")
-    logs = data.get("logs", "")
-    duration_ms = data.get("duration_ms", 0.0)
-    if not isinstance(logs, str):
-        raise ProtocolError("logs must be a string")
-    if not isinstance(duration_ms, (int, float)) or not math.isfinite(duration_ms):
-        raise ProtocolError("duration_ms must be a finite number")
-    error = data.get("error")
-    if error is not None:
-        if not isinstance(error, dict) or error.get("class") not in ERROR_CLASSES:
-            raise ProtocolError("error must be a map with a known class")
-        line = error.get("line")
-        if line is not None and not isinstance(line, int):
-            raise ProtocolError("error line must be an integer")
-        error = {
-            "class": error["class"],
-            "type": None if error.get("type") is None else str(error.get("type")),
-            "message": str(error.get("message", "")),
-            "line": line,
-        }
-    return ActionOutcome(
-        status=status, effects=effects, logs=logs, duration_ms=float(duration_ms), error=error
-    )

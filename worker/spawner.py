@@ -50,8 +50,10 @@ class Spawner:
     def alive(self) -> bool:
         return self._ctl is not None and self.proc is not None and self.proc.poll() is None
 
-    async def start(self, bpf: bytes | None, timeout_s: float = 30.0) -> None:
-        """Start the template; `bpf` is the seccomp program it hands to children (None: none)."""
+    async def start(self, bpf: bytes | None, timeout_s: float = 30.0, *,
+                    escape_hook: bool = False) -> None:
+        """Start the template; `bpf` is the seccomp program it hands to children (None: none);
+        `escape_hook` is the test-only hook of worker/child.py."""
         loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # Popen from the loop's thread (not an executor): the template's parent-death signal
@@ -61,7 +63,7 @@ class Spawner:
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=template_environment(),
         )
         theirs.close()
-        send(ours, {"op": "init", "bpf": bpf})
+        send(ours, {"op": "init", "bpf": bpf, "escape_hook": escape_hook})
         ours.setblocking(False)
         self._ctl = ours
         self._ready = loop.create_future()
@@ -73,14 +75,15 @@ class Spawner:
             raise SandboxUnavailable(f"sandbox template did not start: {exc!r}") from None
         self.pid = int(ready["pid"])
 
-    async def fork(self, *, memory_limit_bytes: int, seccomp: bool) -> Forked:
+    async def fork(self, *, memory_limit_bytes: int, seccomp: bool, cpu_limit_s: int) -> Forked:
         if not self.alive or self._ctl is None:
             raise WorkerError("sandbox template is not running")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         self._pending.append(future)
         try:
-            request = {"op": "fork", "memory_limit_bytes": memory_limit_bytes, "seccomp": seccomp}
+            request = {"op": "fork", "memory_limit_bytes": memory_limit_bytes, "seccomp": seccomp,
+                       "cpu_limit_s": cpu_limit_s}
             send(self._ctl, request, [theirs.fileno()])
         except OSError as exc:
             self._pending.remove(future)

@@ -5,9 +5,10 @@ threads, no Redis connection, no libssl or libseccomp mapped), so a fork copies 
 sandbox state: about a millisecond instead of an interpreter start-up. Messages are msgpack
 maps on a SOCK_SEQPACKET pair; descriptors travel with SCM_RIGHTS:
 
-    worker -> template  {"op": "init", "bpf": bytes | None}  once (the compiled seccomp filter)
+    worker -> template  {"op": "init", "bpf": bytes | None, "escape_hook": bool}  once
     template -> worker  {"op": "ready", "pid"}  once, after warm-up
-    worker -> template  {"op": "fork", "memory_limit_bytes", "seccomp": bool} + the child's socket
+    worker -> template  {"op": "fork", "memory_limit_bytes", "seccomp": bool, "cpu_limit_s"}
+                        + the child's socket
     template -> worker  {"op": "forked", "pid"} + a pidfd (race-free kill, exit polling)
     template -> worker  {"op": "fork_failed", "error"} instead, when fork(2) fails
     template -> worker  {"op": "exited", "pid", "status"} (waitpid status) once it has reaped one
@@ -80,6 +81,7 @@ def _fork_child(request: dict[str, Any], sock_fd: int, devnull: int, program: An
         child.child_main(
             sock_fd, devnull,
             memory_limit_bytes=int(request["memory_limit_bytes"]),
+            cpu_limit_s=int(request["cpu_limit_s"]),
             seccomp_filter=program if request.get("seccomp", True) else None,
             parent_pid=template_pid,
         )
@@ -103,6 +105,10 @@ def serve(ctl_fd: int, parent_pid: int) -> None:
     init = msgpack.unpackb(data)
     program = containment.SeccompProgram(init["bpf"]) if init.get("bpf") else None
     _warm()
+    if init.get("escape_hook") is True:
+        from worker import child
+
+        child.escape_hook = True
     devnull = os.open(os.devnull, os.O_RDWR)
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)

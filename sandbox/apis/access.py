@@ -1,7 +1,6 @@
 """`api.access`: deny the transaction; its arguments differ per trigger, as in Auth0."""
 from __future__ import annotations
 
-from sandbox.apis import checks
 from sandbox.apis.namespace import Namespace
 
 
@@ -13,7 +12,7 @@ class LoginAccess(Namespace):
 
     def deny(self, reason: str) -> None:
         with self._calling("deny"):
-            self._record("deny", reason=checks.text(reason, "reason"))
+            self._record("deny", reason=reason)
 
 
 class ExchangeAccess(Namespace):
@@ -24,8 +23,7 @@ class ExchangeAccess(Namespace):
 
     def deny(self, code: str, reason: str) -> None:
         with self._calling("deny"):
-            self._record("deny", code=checks.choice(code, "code", checks.EXCHANGE_DENY_CODES),
-                         reason=checks.text(reason, "reason"))
+            self._record("deny", code=code, reason=reason)
 
 
 class RegistrationAccess(Namespace):
@@ -36,5 +34,4 @@ class RegistrationAccess(Namespace):
 
     def deny(self, reason: str, user_message: str | None = None) -> None:
         with self._calling("deny"):
-            message = None if user_message is None else checks.text(user_message, "user_message")
-            self._record("deny", reason=checks.text(reason, "reason"), user_message=message)
+            self._record("deny", reason=reason, user_message=user_message)

@@ -8,12 +8,12 @@ from typing import Any
 from sandbox.api_errors import ApiUsageError
 from sandbox.apis import checks
 from sandbox.apis.namespace import Namespace
+from sandbox.effect_rules import CACHE_MAX_ENTRIES
 from sandbox.effects import EffectRecorder
 from sandbox.limits import Limits
 
 _SUCCESS = "success"
-# Entries per action: with values of up to 64 KiB, a few MiB of the Redis all tenants share.
-MAX_ENTRIES = 64
+MAX_ENTRIES = CACHE_MAX_ENTRIES
 
 
 class Cache(Namespace):
@@ -42,8 +42,7 @@ class Cache(Namespace):
             if key not in self._entries and len(self._entries) >= MAX_ENTRIES:
                 raise ApiUsageError(f"the cache holds at most {MAX_ENTRIES} entries; "
                                     "delete one first")
-            plain = self._plain(value)
-            self._record("set", key=key, value=plain, ttl_ms=checks.ttl_ms(ttl_ms))
+            plain = self._record("set", key=key, value=value, ttl_ms=ttl_ms)["value"]
         self._entries[key] = copy.deepcopy(plain)
         return {"type": _SUCCESS}
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.api_errors import ApiUsageError
-from sandbox.apis import checks
 from sandbox.apis.namespace import Namespace
 
 
@@ -14,9 +12,7 @@ class Multifactor(Namespace):
 
     def enable(self, provider: str, allow_remember_browser: bool = False) -> None:
         with self._calling("enable"):
-            self._record("enable", provider=checks.choice(provider, "provider", checks.MFA_PROVIDERS),
-                         allow_remember_browser=checks.flag(allow_remember_browser,
-                                                            "allow_remember_browser"))
+            self._record("enable", provider=provider, allow_remember_browser=allow_remember_browser)
 
 
 class Redirect(Namespace):
@@ -27,8 +23,7 @@ class Redirect(Namespace):
 
     def send_user_to(self, url: str, query: dict[str, Any] | None = None) -> None:
         with self._calling("send_user_to"):
-            self._record("send_user_to", url=checks.url(url),
-                         query=self._plain(checks.query(query)))
+            self._record("send_user_to", url=url, query=query)
 
 
 class Validation(Namespace):
@@ -37,8 +32,7 @@ class Validation(Namespace):
 
     def error(self, code: str, message: str) -> None:
         with self._calling("error"):
-            self._record("error", code=checks.name(code, "code"),
-                         message=checks.text(message, "message"))
+            self._record("error", code=code, message=message)
 
 
 class Transaction(Namespace):
@@ -47,23 +41,7 @@ class Transaction(Namespace):
 
     def set_metadata(self, name: str, value: Any) -> None:
         with self._calling("set_metadata"):
-            self._record("set_metadata", name=checks.name(name, "metadata name"),
-                         value=self._plain(value))
-
-
-def _factor(value: Any) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise ApiUsageError("factor must be a dict like {'type': 'otp'}")
-    extra = set(value) - {"type", "options"}
-    if extra:
-        raise ApiUsageError(f"factor has unknown keys: {', '.join(sorted(map(str, extra)))[:120]}")
-    factor: dict[str, Any] = {"type": checks.choice(value.get("type"), "factor type",
-                                                    checks.CHALLENGE_FACTORS)}
-    if "options" in value:
-        if type(value["options"]) is not dict:
-            raise ApiUsageError("factor options must be a dict")
-        factor["options"] = value["options"]
-    return factor
+            self._record("set_metadata", name=name, value=value)
 
 
 class Authentication(Namespace):
@@ -74,4 +52,4 @@ class Authentication(Namespace):
 
     def challenge_with(self, factor: dict[str, Any]) -> None:
         with self._calling("challenge_with"):
-            self._record("challenge_with", factor=self._plain(_factor(factor)))
+            self._record("challenge_with", factor=factor)

@@ -5,7 +5,7 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.api_errors import ApiUsageError
-from sandbox.effects import EffectRecorder, to_plain
+from sandbox.effects import EffectRecorder
 from sandbox.limits import Limits
 
 
@@ -51,8 +51,6 @@ class Namespace:
     def _calling(self, method: str) -> _Refusals:
         return _Refusals(f"api.{self._path}.{method}")
 
-    def _plain(self, value: Any) -> Any:
-        return to_plain(value, self._limits)
-
-    def _record(self, method: str, **args: Any) -> None:
-        self._recorder.record(f"{self._path}.{method}", args)
+    def _record(self, method: str, **args: Any) -> dict[str, Any]:
+        """Record `<path>.<method>` with the guest's raw arguments; returns the clean ones."""
+        return self._recorder.record(f"{self._path}.{method}", args)

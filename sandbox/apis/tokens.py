@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.apis import checks
 from sandbox.apis.namespace import Namespace
 
 
@@ -13,7 +12,7 @@ class IdToken(Namespace):
 
     def set_custom_claim(self, name: str, value: Any) -> None:
         with self._calling("set_custom_claim"):
-            self._record("set_custom_claim", name=checks.claim_name(name), value=self._plain(value))
+            self._record("set_custom_claim", name=name, value=value)
 
 
 class ExchangeAccessToken(Namespace):
@@ -24,7 +23,7 @@ class ExchangeAccessToken(Namespace):
 
     def set_custom_claim(self, name: str, value: Any) -> None:
         with self._calling("set_custom_claim"):
-            self._record("set_custom_claim", name=checks.claim_name(name), value=self._plain(value))
+            self._record("set_custom_claim", name=name, value=value)
 
 
 class AccessToken(ExchangeAccessToken):
@@ -34,8 +33,8 @@ class AccessToken(ExchangeAccessToken):
 
     def add_scope(self, scope: str) -> None:
         with self._calling("add_scope"):
-            self._record("add_scope", scope=checks.scope(scope))
+            self._record("add_scope", scope=scope)
 
     def remove_scope(self, scope: str) -> None:
         with self._calling("remove_scope"):
-            self._record("remove_scope", scope=checks.scope(scope))
+            self._record("remove_scope", scope=scope)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.apis import checks
 from sandbox.apis.namespace import Namespace
 
 
@@ -15,10 +14,8 @@ class User(Namespace):
 
     def set_app_metadata(self, name: str, value: Any) -> None:
         with self._calling("set_app_metadata"):
-            self._record("set_app_metadata", name=checks.metadata_name(name, app=True),
-                         value=self._plain(value))
+            self._record("set_app_metadata", name=name, value=value)
 
     def set_user_metadata(self, name: str, value: Any) -> None:
         with self._calling("set_user_metadata"):
-            self._record("set_user_metadata", name=checks.metadata_name(name, app=False),
-                         value=self._plain(value))
+            self._record("set_user_metadata", name=name, value=value)

@@ -17,7 +17,7 @@ from sandbox.limits import Limits
 def make_api(trigger: str, limits: Limits | None = None,
              cache: dict[str, Any] | None = None) -> tuple[Api, EffectRecorder]:
     limits = limits or Limits()
-    recorder = EffectRecorder(limits)
+    recorder = EffectRecorder(limits, trigger)
     return build_api(trigger, recorder, cache or {}, limits), recorder
 
 

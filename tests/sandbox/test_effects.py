@@ -10,9 +10,10 @@ import pytest
 
 from sandbox.api_errors import ApiUsageError, EffectLimitError
 from sandbox.effect_schema import OP_ARGS, OPS, EffectSchemaError, decode_effects, encode_effects
-from sandbox.effects import EffectRecorder, apply_to_event, serialized_size_bytes, to_plain
+from sandbox.effects import EffectRecorder, apply_to_event
 from sandbox.event import EventView
 from sandbox.limits import Limits
+from sandbox.plain import serialized_size_bytes, to_plain
 from sandbox.triggers import TRIGGERS
 from tests.sandbox.api_cases import BAD_VALUES
 
@@ -67,20 +68,23 @@ def test_exponential_sharing_is_stopped_early() -> None:
         to_plain(value, LIMITS)
 
 
-def test_recorder_tracks_effects_size_and_denial() -> None:
-    recorder = EffectRecorder(LIMITS)
+def test_recorder_tracks_effects_and_size() -> None:
+    recorder = EffectRecorder(LIMITS, "post-login")
     recorder.record("cache.delete", {"key": "k"})
     recorder.record("access.deny", {"reason": "no"})
     assert recorder.effects == [{"op": "cache.delete", "args": {"key": "k"}},
                                 {"op": "access.deny", "args": {"reason": "no"}}]
-    assert recorder.denied is True
     assert recorder.size_bytes == sum(serialized_size_bytes(e) for e in recorder.effects)
-    with pytest.raises(ValueError, match="unknown effect op 'shell.exec'"):
+    with pytest.raises(ApiUsageError, match="'shell.exec' is not an effect of the 'post-login'"):
         recorder.record("shell.exec", {})
+    with pytest.raises(ApiUsageError, match="'id_token.set_custom_claim' is not an effect of "
+                                            "the 'credentials-exchange' trigger"):
+        EffectRecorder(LIMITS, "credentials-exchange").record(
+            "id_token.set_custom_claim", {"name": "n", "value": 1})
 
 
 def test_recorder_limits() -> None:
-    recorder = EffectRecorder(Limits(max_effects=1))
+    recorder = EffectRecorder(Limits(max_effects=1), "post-login")
     recorder.record("cache.delete", {"key": "k"})
     with pytest.raises(EffectLimitError, match="the limit is 1 per action"):
         recorder.record("cache.delete", {"key": "k"})

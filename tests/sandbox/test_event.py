@@ -118,7 +118,7 @@ def _run_guest(source: str, **names: Any) -> dict[str, Any]:
 
 def test_guest_reads_event_and_calls_api_through_restricted_python(event: EventView) -> None:
     limits = Limits()
-    recorder = EffectRecorder(limits)
+    recorder = EffectRecorder(limits, "post-login")
     api = build_api("post-login", recorder, {}, limits)
     scope = _run_guest(
         "roles = [r for r in event.authorization.roles]\n"
@@ -148,6 +148,6 @@ def test_guest_cannot_reach_internal_state(path: str) -> None:
     obj, *middle, last = path.split(".")
     target = obj + "".join(f".{m}" for m in middle)
     limits = Limits()
-    api = build_api("post-login", EffectRecorder(limits), {}, limits)
+    api = build_api("post-login", EffectRecorder(limits, "post-login"), {}, limits)
     with pytest.raises(AttributeError, match='starts with "_"'):
         _run_guest(f"x = getattr({target}, '{last}')\n", event=EventView({}, {"S": "v"}), api=api)
