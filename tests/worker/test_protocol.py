@@ -4,13 +4,13 @@ from __future__ import annotations
 import asyncio
 import pickle
 import struct
-from typing import Any
 
 import msgpack
 import pytest
 
 from worker import protocol
 from worker.errors import ProtocolError
+
 
 @pytest.mark.parametrize(("payload", "message"), [
     (pickle.dumps({"op": "result"}), "undecodable frame"),  # never unpickled
