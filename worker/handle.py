@@ -86,6 +86,12 @@ class ChildHandle:
     def alive(self) -> bool:
         return not (self.killed or self.forked.exit_status.done() or self.reader.at_eof())
 
+    @property
+    def said_more(self) -> bool:
+        """Whether it sent bytes nobody asked for (after its reply): a stray frame would
+        otherwise meet the next job. asyncio reads eagerly, so they sit in the reader."""
+        return bool(getattr(self.reader, "_buffer", b""))
+
     @classmethod
     async def spawn(cls, spawner: Spawner, *, tenant: str, memory_limit_bytes: int,
                     seccomp: bool, cpu_limit_s: int) -> ChildHandle:

@@ -270,7 +270,7 @@ class SandboxPool:
             self.stats.invalid_effects += result.invalid_effect
             self.stats.protocol_breaches += result.protocol_breach
             if (result.healthy and child.runs < self.max_runs_per_child and not self._closed
-                    and self._within_cpu_budget(child)
+                    and not child.said_more and self._within_cpu_budget(child)
                     and set_nice(child.pid, 0)):  # without the right to restore it: retire
                 self._release(child)
             else:
@@ -359,7 +359,7 @@ class SandboxPool:
             if not stack:
                 del self._idle[tenant]
             if child.memory_limit_bytes == memory_limit_bytes and child.alive and (
-                    self._idle_cpu_ok(child)):
+                    not child.said_more and self._idle_cpu_ok(child)):
                 return child
             self._kill(child)
             stack = self._idle.get(tenant)
