@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sandbox.limits import Limits
+from tests.worker.poolkit import action, pid_alive, pids, run
 from worker.child import ESCAPE_MARKER
 from worker.pool import SandboxPool
-from tests.worker.poolkit import action, pid_alive, pids, run
 
 HONEST = action("api.id_token.set_custom_claim('https://a.example/ok', 1)")
 
