@@ -6,6 +6,8 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from sandbox.outcome import ERROR_CLASSES
+
 
 class GatewayMetrics:
     """Everything `/metrics` exposes; one instance per app."""
@@ -18,6 +20,10 @@ class GatewayMetrics:
         self.action_runs = Counter(
             "actions_action_runs_total", "Action runs inside answered flows, by status.",
             ["trigger", "status"], registry=self.registry)
+        self.action_errors = Counter(
+            "actions_action_errors_total", "Failed action runs inside answered flows, by error "
+            "class (invalid_effect: a child's result failed the worker's re-validation).",
+            ["trigger", "class"], registry=self.registry)
         self.rejected = Counter(
             "actions_rejected_total", "Execute requests refused before running, by error code.",
             ["code"], registry=self.registry)
@@ -41,6 +47,9 @@ class GatewayMetrics:
         self.duration.labels(trigger).observe(duration_s)
         for action in result.get("actions") or []:
             self.action_runs.labels(trigger, str(action.get("status", ""))).inc()
+            error = action.get("error")
+            if isinstance(error, dict) and error.get("class") in ERROR_CLASSES:
+                self.action_errors.labels(trigger, error["class"]).inc()
 
 
 METRICS_KEY: web.AppKey[GatewayMetrics] = web.AppKey("metrics", GatewayMetrics)

@@ -20,6 +20,8 @@ PLATFORM_ERROR = "platform_error"
 # Decided by the worker only: an effect failed its re-validation / the child broke the protocol.
 INVALID_EFFECT = "invalid_effect"
 CRASHED = "crashed"
+ERROR_CLASSES = frozenset({ACTION_ERROR, ACTION_TIMEOUT, MEMORY_LIMIT_ERROR, PLATFORM_ERROR,
+                           INVALID_EFFECT, CRASHED})
 
 
 @dataclass

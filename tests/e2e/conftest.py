@@ -14,7 +14,9 @@ from tests.service import Service, start_service
 def service(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     url = f"redis://127.0.0.1:{redis_server.port}/1"
     svc = start_service(url, tmp_path_factory.mktemp("var"), free_port(), workers=2,
-                        extra_env={"ACTIONS_WORKER_SLOTS": "2"})
+                        extra_env={"ACTIONS_WORKER_SLOTS": "2",
+                                   # tests/e2e/test_compromised_child.py plays escaped actions
+                                   "ACTIONS_INSECURE_TEST_ESCAPE_HOOK": "1"})
     yield svc
     svc.stop()
 

@@ -234,3 +234,14 @@ async def test_escaped_code_cannot_reach_the_worker_the_template_or_another_chil
     assert set(results.values()) <= {1, 13}, results  # EPERM (seccomp) or EACCES (Landlock)
     assert pid_alive(pool.template_pid) and pid_alive(other_pid)
     assert (await run(pool, HONEST, tenant="other")).status == "ok"
+
+
+async def test_the_only_descriptors_are_dev_null_and_its_own_pipe(pool: SandboxPool) -> None:
+    probe = escaped(
+        "import os, stat\nout = {}\nfor n in range(4096):\n    try:\n        st = os.fstat(n)\n"
+        "    except OSError:\n        continue\n"
+        "    out[n] = 'socket' if stat.S_ISSOCK(st.st_mode) else "
+        "(os.major(st.st_rdev), os.minor(st.st_rdev))\nresult = out")
+    outcome = await run(pool, probe)
+    null = (1, 3)  # /dev/null's device numbers
+    assert outcome.logs == f"ok: {({0: null, 1: null, 2: null, 3: 'socket'})!r}"
