@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -106,6 +107,7 @@ class ContainmentReport:
     address_space_limit_bytes: int
     cpu_limit_s: int  # RLIMIT_CPU: the kernel kills the child past this much CPU in its life
     landlock_abi: int  # 0: the kernel has no Landlock, seccomp and the uid change stand alone
+    chrooted: bool  # its root is an empty, deleted directory (needs a root worker)
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -196,6 +198,27 @@ def _drop_identity(uid: int, gid: int) -> None:
         raise ContainmentError("setuid", str(exc)) from None
 
 
+def empty_directory() -> int:
+    """A descriptor of an empty directory that is already deleted: nothing can ever be created
+    in it, and nothing is left behind however the process ends. `fchdir` to it before fork."""
+    path = tempfile.mkdtemp(prefix="actions-empty-root-")
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    finally:
+        os.rmdir(path)
+
+
+def _chroot_to_cwd() -> bool:
+    if os.geteuid() != 0:
+        return False  # unprivileged: Landlock and seccomp still refuse every open
+    try:
+        os.chroot(".")
+        os.chdir("/")
+    except OSError as exc:
+        raise ContainmentError("chroot", str(exc)) from None
+    return True
+
+
 def _is_open(fd: int) -> bool:
     try:
         os.fstat(fd)
@@ -217,6 +240,7 @@ def contain(
     memory_limit_bytes: int,
     seccomp_filter: SeccompProgram | None,
     cpu_limit_s: int = 600,
+    chroot_to_cwd: bool = False,
     parent_pid: int | None = None,
     uid: int = NOBODY,
     gid: int = NOBODY,
@@ -224,11 +248,16 @@ def contain(
     """Apply every layer to the calling process, in an order that keeps each one effective.
 
     `seccomp_filter=None` skips seccomp (the loudly logged insecure mode). With `parent_pid`
-    the process gets SIGKILL when that parent dies (and exits now if it already has).
+    the process gets SIGKILL when that parent dies (and exits now if it already has). With
+    `chroot_to_cwd` (and root) the current directory, an empty deleted one from
+    `empty_directory()`, becomes `/`: seccomp must allow `newfstatat` (glibc's fstat), and
+    Landlock does not cover stat, so without it a child could tell which paths exist.
     """
     address_space = _address_space_bytes() + memory_limit_bytes  # before seccomp forbids open
     # Opened now, read after seccomp: the kernel's own word on the final state.
     status_fd = os.open("/proc/self/status", os.O_RDONLY | os.O_CLOEXEC)
+    highest_fd = max(fd for fd in map(int, os.listdir("/proc/self/fd")) if _is_open(fd))
+    chrooted = _chroot_to_cwd() if chroot_to_cwd else False
     _drop_identity(uid, gid)
     # After the uid change: the kernel resets dumpable and the parent-death signal on it.
     prctl(PR_SET_NO_NEW_PRIVS, 1)
@@ -237,7 +266,6 @@ def contain(
         prctl(PR_SET_PDEATHSIG, 9)
         if os.getppid() != parent_pid:
             os._exit(1)
-    highest_fd = max(fd for fd in map(int, os.listdir("/proc/self/fd")) if _is_open(fd))
     try:
         landlock_abi = landlock.deny_everything()
     except OSError as exc:
@@ -248,7 +276,8 @@ def contain(
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (highest_fd + 1, highest_fd + 1))
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit_s, cpu_limit_s))
+        # SIGXCPU at the soft limit (a crash the worker reports), SIGKILL a second later.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit_s, cpu_limit_s + 1))
     except (OSError, ValueError) as exc:
         raise ContainmentError("rlimit", str(exc)) from None
     if seccomp_filter is not None:
@@ -264,8 +293,9 @@ def contain(
         no_new_privs=int(status.get("NoNewPrivs", "0")),
         seccomp_mode=int(status.get("Seccomp", "0")),
         address_space_limit_bytes=address_space,
-        cpu_limit_s=resource.getrlimit(resource.RLIMIT_CPU)[1],
+        cpu_limit_s=resource.getrlimit(resource.RLIMIT_CPU)[0],
         landlock_abi=landlock_abi,
+        chrooted=chrooted,
     )
 
 

@@ -23,7 +23,6 @@ from sandbox.outcome import (
     MEMORY_LIMIT,
     MEMORY_LIMIT_ERROR,
     OK,
-    PLATFORM_ERROR,
     ActionOutcome,
 )
 from worker import protocol
@@ -159,9 +158,10 @@ def serve(fd: int) -> None:
             # The run's objects are gone by now; if even this small frame fails, the exit
             # status says it (EXIT_MEMORY).
             reply = protocol.encode(_reply(request, memory_outcome, False))
-        except Exception as exc:
-            reply = protocol.encode(_reply(request, ActionOutcome.failure(
-                ERROR, PLATFORM_ERROR, f"sandbox child: {type(exc).__name__}: {exc}"), False))
+        except Exception as exc:  # reported as the action's: the worker never takes a child's
+            reply = protocol.encode(_reply(request, ActionOutcome.failure(  # word for blame
+                ERROR, ACTION_ERROR, f"sandbox child: {type(exc).__name__}: {exc}"[:1024],
+                error_type="SandboxFailure"), False))
         view = memoryview(reply)
         while view:
             view = view[os.write(fd, view):]
@@ -173,7 +173,8 @@ def child_main(sock_fd: int, devnull_fd: int, *, memory_limit_bytes: int, cpu_li
     _setup_fds(sock_fd, devnull_fd)
     try:
         report = contain(memory_limit_bytes=memory_limit_bytes, cpu_limit_s=cpu_limit_s,
-                         seccomp_filter=seccomp_filter, parent_pid=parent_pid)
+                         seccomp_filter=seccomp_filter, parent_pid=parent_pid,
+                         chroot_to_cwd=True)
     except ContainmentError as exc:
         protocol.write_frame_fd(PIPE_FD, {"op": "failed", "layer": exc.layer, "message": str(exc)})
         return

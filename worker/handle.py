@@ -152,7 +152,7 @@ class ChildHandle:
         try:
             outcome = verdict.judge(reply, job=job, trigger_id=trigger_id, limits=limits,
                                     cache_keys=cache_keys, elapsed_ms=elapsed_ms())
-        except ProtocolError as exc:
+        except Exception as exc:  # ProtocolError, or a shape the verdict did not foresee
             self.kill()
             return Exchange(_breach(exc, elapsed_ms()), healthy=False)
         # A polite timeout or a memory limit leaves the child's heap suspect: replace it.
@@ -173,12 +173,15 @@ class ChildHandle:
                 duration_ms=duration_ms, error_type="MemoryError",
             )
         if status is None or status < 0:
-            how = "with an unknown status"
-        elif os.WIFSIGNALED(status):
-            how = f"by signal {signal.Signals(os.WTERMSIG(status)).name}"
-        else:
-            how = f"with exit code {os.WEXITSTATUS(status)}"
-        return _platform_error(f"sandbox child died {how}", duration_ms)
+            return _platform_error("sandbox child died with an unknown status", duration_ms)
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            # Not ours (we record our kills): the OOM killer, an operator. Not the action's fault.
+            return _platform_error("sandbox child died by signal SIGKILL", duration_ms)
+        # A crash (SIGSEGV, SIGABRT, SIGSYS, SIGXCPU) or an exit: only the action ran there.
+        how = (f"by signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+               else f"with exit code {os.WEXITSTATUS(status)}")
+        return ActionOutcome.failure(ERROR, CRASHED, f"the action's sandbox child died {how}",
+                                     duration_ms=duration_ms, error_type="ChildCrashed")
 
     def kill(self) -> None:
         """SIGKILL through the pidfd (never a recycled pid); idempotent."""

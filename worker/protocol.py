@@ -17,7 +17,11 @@ from worker.errors import ProtocolError
 if TYPE_CHECKING:  # the child imports this module too; asyncio would slow every fork
     import asyncio
 
-MAX_FRAME_BYTES = 8 * 1024 * 1024
+MAX_FRAME_BYTES = 8 * 1024 * 1024  # a job (its event, secrets, cache) to a child
+# A reply: effects (256 KiB), logs (16 KiB) and error text fit many times over. Kept small
+# because a hostile reply is decoded in the worker's event loop: 1 MiB of msgpack is at
+# most ~1M objects and ~0.1 s, where 8 MiB blocked the loop ~5 s and cost ~600 MiB.
+MAX_REPLY_BYTES = 1024 * 1024
 _HEADER = struct.Struct(">I")
 
 # Child -> worker ops.
@@ -56,8 +60,8 @@ def decode(payload: bytes) -> dict[str, Any]:
 async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any]:
     """One frame from a child; EOF raises IncompleteReadError, junk raises ProtocolError."""
     (size,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
-    if size > MAX_FRAME_BYTES:
-        raise ProtocolError(f"child announced a {size}-byte frame (max {MAX_FRAME_BYTES})")
+    if size > MAX_REPLY_BYTES:
+        raise ProtocolError(f"child announced a {size}-byte frame (max {MAX_REPLY_BYTES})")
     return decode(await reader.readexactly(size))
 
 

@@ -65,7 +65,7 @@ def _warm() -> None:
 
 
 def _fork_child(request: dict[str, Any], sock_fd: int, devnull: int, program: Any,
-                closing: tuple[int, ...]) -> int:
+                empty_root: int, closing: tuple[int, ...]) -> int:
     template_pid = os.getpid()
     pid = os.fork()
     if pid != 0:
@@ -78,6 +78,7 @@ def _fork_child(request: dict[str, Any], sock_fd: int, devnull: int, program: An
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in closing:
             os.close(fd)
+        os.fchdir(empty_root)  # contain() makes it the child's `/`
         child.child_main(
             sock_fd, devnull,
             memory_limit_bytes=int(request["memory_limit_bytes"]),
@@ -110,17 +111,19 @@ def serve(ctl_fd: int, parent_pid: int) -> None:
 
         child.escape_hook = True
     devnull = os.open(os.devnull, os.O_RDWR)
+    empty_root = containment.empty_directory()
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     send(ctl, {"op": "ready", "pid": os.getpid()})
     try:
-        _loop(ctl, wake_r, wake_w, devnull, program)
+        _loop(ctl, wake_r, wake_w, devnull, program, empty_root)
     except OSError:  # ECONNRESET / EPIPE: the worker hung up mid-message; nothing to tell it
         return
 
 
-def _loop(ctl: socket.socket, wake_r: int, wake_w: int, devnull: int, program: Any) -> None:
+def _loop(ctl: socket.socket, wake_r: int, wake_w: int, devnull: int, program: Any,
+          empty_root: int) -> None:
     while True:
         readable, _, _ = select.select([ctl.fileno(), wake_r], [], [])
         if wake_r in readable:
@@ -140,7 +143,7 @@ def _loop(ctl: socket.socket, wake_r: int, wake_w: int, devnull: int, program: A
                 os.close(fd)
             continue
         try:
-            pid = _fork_child(msgpack.unpackb(data), fds[0], devnull, program,
+            pid = _fork_child(msgpack.unpackb(data), fds[0], devnull, program, empty_root,
                               (ctl.fileno(), wake_r, wake_w))
         except OSError as exc:  # EAGAIN / ENOMEM: this request fails, the template lives on
             send(ctl, {"op": "fork_failed", "error": str(exc)})

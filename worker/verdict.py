@@ -22,24 +22,24 @@ from sandbox.outcome import (
     INVALID_EFFECT,
     MEMORY_LIMIT,
     MEMORY_LIMIT_ERROR,
-    PLATFORM_ERROR,
     TIMEOUT,
     ActionOutcome,
 )
 from worker import protocol
 from worker.errors import ProtocolError
 
-# What a child may say went wrong, and the status each maps to.
-_CLAIMED_ERRORS = {ACTION_ERROR: ERROR, ACTION_TIMEOUT: TIMEOUT, MEMORY_LIMIT_ERROR: MEMORY_LIMIT,
-                   PLATFORM_ERROR: ERROR}
+# What a child may say went wrong, and the status each maps to. Never platform_error: blame
+# on the platform comes from what the worker saw (a death, a refused send), not from a child.
+_CLAIMED_ERRORS = {ACTION_ERROR: ERROR, ACTION_TIMEOUT: TIMEOUT, MEMORY_LIMIT_ERROR: MEMORY_LIMIT}
 # The polite alarm fires at the limit; a "timeout" claimed well before it is not one.
 TIMEOUT_CLAIM_FRACTION = 0.9
 TYPE_LIMIT_CHARS = 64
 MAX_LINE = 10_000_000
 TRUNCATION_MARKER = "\n... [log truncated by the worker]"
-# C0/C1 controls (but \n and \t), DEL, and the bidi/line-separator characters that let text
-# rewrite what a terminal or log viewer shows around it.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (but \n and \t), DEL, and the bidi, zero-width and line-separator characters
+# that let text rewrite or hide what a terminal or log viewer shows around it.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                     "\u2066-\u2069\ufeff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -48,8 +48,12 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def sanitize_text(text: str, limit_bytes: int, marker: str = TRUNCATION_MARKER) -> str:
-    """Control and bidi characters escaped, then cut to `limit_bytes` of UTF-8 plus `marker`."""
-    safe = _UNSAFE.sub(_escape, text)
+    """Control and bidi characters escaped, then cut to `limit_bytes` of UTF-8 plus `marker`.
+
+    Cut to `limit_bytes` characters first: the escaping runs in the worker's event loop, and
+    a child may send megabytes of control characters.
+    """
+    safe = _UNSAFE.sub(_escape, text[:limit_bytes + 1])
     data = safe.encode("utf-8", "backslashreplace")
     if len(data) <= limit_bytes:
         return safe
@@ -57,7 +61,8 @@ def sanitize_text(text: str, limit_bytes: int, marker: str = TRUNCATION_MARKER) 
 
 
 def _error(data: Any, limits: Limits, elapsed_ms: float) -> tuple[str, dict[str, Any]]:
-    if type(data) is not dict or data.get("class") not in _CLAIMED_ERRORS:
+    if type(data) is not dict or type(data.get("class")) is not str or (
+            data["class"] not in _CLAIMED_ERRORS):
         raise ProtocolError("error must be a map with a known class")
     error_class = data["class"]
     kind, message, line = data.get("type"), data.get("message", ""), data.get("line")

@@ -28,7 +28,8 @@ def main() -> None:
     snippet = sys.argv[1]
     # `--no-seccomp` plays a mistake in the syscall table: what holds without it?
     program = None if sys.argv[2:] == ["--no-seccomp"] else containment.build_filter()
-    report = containment.contain(memory_limit_bytes=Limits().memory_limit_bytes,
+    os.fchdir(containment.empty_directory())
+    report = containment.contain(memory_limit_bytes=Limits().memory_limit_bytes, chroot_to_cwd=True,
                                  seccomp_filter=program, parent_pid=os.getppid())
     namespace = {"libc": libc, "ctypes": ctypes, "os": os, "mmap": mmap, "resource": resource,
                  "socket": socket}

@@ -95,10 +95,10 @@ def _writes(data: str, then: str = "") -> str:
 HOSTILE_WRITERS = [
     ("random bytes", _writes("random.Random(7).randbytes(5000)"), "crashed"),
     ("oversized length prefix", _writes("struct.pack('>I', 2**31) + b'x' * 100"), "crashed"),
-    ("length prefix just past the cap", _writes("struct.pack('>I', 8 * 1024 * 1024 + 1)"),
+    ("length prefix just past the cap", _writes("struct.pack('>I', 1024 * 1024 + 1)"),
      "crashed"),
     ("truncated frame, then exit", _writes("struct.pack('>I', 100) + b'\\x81' * 10",
-                                           "os._exit(0)"), "platform_error"),
+                                           "os._exit(0)"), "crashed"),
     ("truncated frame, then hang", _writes("struct.pack('>I', 100) + b'\\x81' * 10",
                                            "import time\ntime.sleep(30)"), "action_timeout"),
     ("valid frame for another job", _writes(
@@ -115,6 +115,14 @@ HOSTILE_WRITERS = [
     ("not UTF-8", _writes("struct.pack('>I', 6) + b'\\x81\\xa2op\\xa1\\xff'"), "crashed"),
     ("ready frame instead of a result", _writes("protocol.encode({'op': 'ready', 'uid': 0})"),
      "crashed"),
+    ("a reply past the 1 MiB cap", _writes(
+        "protocol.encode({'op': 'result', 'job': request['job'], 'outcome': {'logs': "
+        "'\\x01' * (8 * 1024 * 1024 - 100), 'effects': []}})"), "crashed"),
+    ("an error class the verdict cannot hash", forged_reply({"error": {"class": ["x"]}}),
+     "crashed"),
+    ("blame claimed for the platform", forged_reply({"error": {
+        "class": "platform_error", "message": "the platform is down"}}), "crashed"),
+    ("a segfault of its own", escaped("import ctypes\nctypes.string_at(0)"), "crashed"),
 ]
 
 

@@ -46,7 +46,11 @@ ATTACKS = [
     ("unix socket", "import socket\nsocket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
      f"PermissionError: {EPERM}"),
     ("fork", "os.fork()", f"PermissionError: {EPERM}"),
-    ("subprocess", "import subprocess\nsubprocess.run(['/bin/true'])", f"PermissionError: {EPERM}"),
+    # 3.11/3.12: fork_exec's error pipe (pipe2) is refused first. 3.13 with glibc >= 2.34 takes
+    # posix_spawn: clone3 is refused and the error names the executable.
+    ("subprocess", "import subprocess\nsubprocess.run(['/bin/true'])",
+     f"PermissionError: {EPERM}: '/bin/true'"
+     if getattr(subprocess, "_HAVE_POSIX_SPAWN_CLOSEFROM", False) else f"PermissionError: {EPERM}"),
     ("execv", "os.execv('/bin/true', ['true'])", f"PermissionError: {EPERM}"),
     ("ptrace attach parent", _raise_errno("libc.syscall(101, 16, os.getppid(), 0, 0)"),
      f"PermissionError: {EPERM}"),
@@ -97,6 +101,18 @@ RAW_SYSCALLS = {
     "ioctl": "16, 3, 0x5401, 0", "pkey_mprotect": "329, 0, 4096, 7, 0",
     "personality": "135, 0xffffffff", "kill": "62, -1, 9",
 }
+if os.geteuid() == 0:
+    # The root is an empty, deleted, root-only directory: every path answers alike, so stat
+    # tells nothing about what exists outside.
+    ATTACKS += [
+        ("stat a file", "os.stat('/etc/passwd')",
+         "PermissionError: [Errno 13] Permission denied: '/etc/passwd'"),
+        ("stat a path that does not exist", "os.stat('/no/such/path')",
+         "PermissionError: [Errno 13] Permission denied: '/no/such/path'"),
+        ("stat another process", "os.stat('/proc/1')",
+         "PermissionError: [Errno 13] Permission denied: '/proc/1'"),
+        ("chroot back out", "os.chroot('/tmp')", f"PermissionError: {EPERM}: '/tmp'"),
+    ]
 if platform.machine() == "x86_64":
     ATTACKS += [(f"raw {name}", _raise_errno(f"libc.syscall({args})"), f"PermissionError: {EPERM}")
                 for name, args in RAW_SYSCALLS.items()]
@@ -136,6 +152,7 @@ def test_pure_computation_still_works_and_kernel_reports_containment() -> None:
     assert (report["uid"], report["gid"]) == (EXPECTED_UID, EXPECTED_UID)
     assert report["no_new_privs"] == 1
     assert report["seccomp_mode"] == 2  # SECCOMP_MODE_FILTER, read from /proc after loading
+    assert report["chrooted"] is (os.geteuid() == 0)
 
 
 async def test_pool_children_report_the_same_containment() -> None:

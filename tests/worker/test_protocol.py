@@ -33,12 +33,12 @@ def test_junk_frames_are_refused(payload: bytes, message: str) -> None:
 
 async def test_oversized_frame_is_refused_before_reading_it() -> None:
     reader = asyncio.StreamReader()
-    reader.feed_data(struct.pack(">I", protocol.MAX_FRAME_BYTES + 1))
+    reader.feed_data(struct.pack(">I", protocol.MAX_REPLY_BYTES + 1))
     with pytest.raises(ProtocolError) as caught:
         await protocol.read_frame(reader)
     assert str(caught.value) == (
-        f"child announced a {protocol.MAX_FRAME_BYTES + 1}-byte frame "
-        f"(max {protocol.MAX_FRAME_BYTES})")
+        f"child announced a {protocol.MAX_REPLY_BYTES + 1}-byte frame "
+        f"(max {protocol.MAX_REPLY_BYTES})")
 
 
 def test_oversized_message_is_not_sent() -> None:

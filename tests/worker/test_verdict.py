@@ -130,6 +130,9 @@ def test_errors_are_checked_and_a_premature_timeout_claim_is_not_believed() -> N
 
 @pytest.mark.parametrize(("outcome", "message"), [
     ({**ok(), "error": {"class": "invalid_effect"}}, "error must be a map with a known class"),
+    ({**ok(), "error": {"class": "platform_error"}}, "error must be a map with a known class"),
+    ({**ok(), "error": {"class": ["x"]}}, "error must be a map with a known class"),
+    ({**ok(), "error": {"class": {"a": 1}}}, "error must be a map with a known class"),
     ({**ok(), "error": {"class": "action_error", "type": "Key Error"}}, "short identifier"),
     ({**ok(), "error": {"class": "action_error", "type": "E" * 65}}, "short identifier"),
     ({**ok(), "error": {"class": "action_error", "line": -1}}, "positive integer"),
@@ -137,7 +140,8 @@ def test_errors_are_checked_and_a_premature_timeout_claim_is_not_believed() -> N
     ({**ok(), "error": {"class": "action_error", "message": 5}}, "message must be a string"),
     ({**ok(), "logs": b"bytes"}, "logs must be a string"),
     ([1, 2], "outcome is not a map"),
-], ids=["class the worker decides", "type with a space", "long type", "negative line",
+], ids=["class the worker decides", "blame on the platform", "class a list", "class a map",
+        "type with a space", "long type", "negative line",
         "bool line", "message not text", "logs not text", "outcome not a map"])
 def test_malformed_replies_are_protocol_errors(outcome: Any, message: str) -> None:
     with pytest.raises(ProtocolError, match=message):
@@ -159,6 +163,10 @@ def test_logs_are_capped_and_sanitised_by_the_worker() -> None:
     assert logs.endswith(TRUNCATION_MARKER)
     assert len(logs.encode()) <= LIMITS.log_limit_bytes + 3 * len(TRUNCATION_MARKER)
     assert sanitize_text("tab\tand\nnewline stay", 100) == "tab\tand\nnewline stay"
+    hidden = sanitize_text("a\u200bb\u200ec\u200fd\u061ce\ufefff", 100)
+    assert hidden == "a\\u200bb\\u200ec\\u200fd\\u061ce\\ufefff"
+    # Megabytes of control characters are cut before they are escaped, not after.
+    assert len(sanitize_text("\x01" * 1_000_000, 64)) <= 65 * 4 + len(TRUNCATION_MARKER)
 
 
 def test_duration_is_the_workers_clock() -> None:
