@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import builtins
+import inspect
 import operator
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
@@ -17,12 +18,13 @@ from sandbox.limits import Limits
 # Taken from the real builtins unchanged. Not here, on purpose: open, eval, exec, compile, input,
 # breakpoint, help, globals, locals, vars, dir, type, object, super, memoryview, classmethod,
 # staticmethod, property, exit, quit, aiter, anext (I/O, code creation, introspection, or
-# class machinery nobody reviewed). getattr/hasattr/setattr/delattr/pow/__import__ are guarded.
+# class machinery nobody reviewed), and id (addresses are what memory-corruption exploits
+# need). getattr/hasattr/setattr/delattr/pow/iter/__import__ are guarded.
 SAFE_BUILTINS = frozenset({
     "None", "False", "True", "Ellipsis", "NotImplemented",
     "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr",
     "complex", "dict", "divmod", "enumerate", "filter", "float", "format", "frozenset", "hash",
-    "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min",
+    "hex", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min",
     "next", "oct", "ord", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str",
     "sum", "tuple", "zip",
     # `class` statements need it; the metaclass is TenantClass (see below).
@@ -53,11 +55,35 @@ WRITABLE_TYPES = frozenset({dict, list, set, bytearray, OrderedDict, defaultdict
 # Integers beyond this many bits are refused by `**`, `*` and `<<` before computing them.
 MAX_INT_BITS = 1 << 20
 
+# Builtin classes an action's class may have in its MRO. Left out: exception types whose C code
+# keeps and trusts instance fields (UnicodeError and its subclasses read .object/.start/.end
+# unchecked in 3.11; OSError, SyntaxError, ImportError, AttributeError, NameError,
+# StopIteration, SystemExit and the exception groups have fields of their own) and the
+# BaseException-only ones. Library exception classes written in Python are allowed on top.
+ALLOWED_BUILTIN_BASES = frozenset({
+    object, BaseException, Exception, ArithmeticError, AssertionError, IndexError, KeyError,
+    LookupError, NotImplementedError, OverflowError, RuntimeError, TypeError, ValueError,
+    ZeroDivisionError,
+})
+_PY_TPFLAGS_HEAPTYPE = 1 << 9  # a class created by a `class` statement, not a C static type
+
+
+def _allowed_base(base: Any) -> bool:
+    if not isinstance(base, type):
+        return False
+    if isinstance(base, TenantClass):
+        return True
+    if not issubclass(base, BaseException):
+        return False
+    return all(isinstance(cls, TenantClass) or cls in ALLOWED_BUILTIN_BASES
+               or (cls.__flags__ & _PY_TPFLAGS_HEAPTYPE and cls.__module__ != "builtins")
+               for cls in base.__mro__)
+
 
 class TenantClass(type):
     """Metaclass of every class an action defines: marks what the action may mutate.
 
-    Bases are allow-listed: the action's own classes and exception classes. A subclass of str,
+    Bases are allow-listed: the action's own classes and plain exception classes. A subclass of str,
     int, tuple, list, ... is taken for a plain value by library code, which may keep it (with
     whatever the action hung on it) in a process-wide cache such as re's or urlsplit's, past
     the end of the run.
@@ -66,11 +92,10 @@ class TenantClass(type):
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
                 **kwargs: Any) -> TenantClass:
         for base in bases:
-            if not (isinstance(base, TenantClass)
-                    or (isinstance(base, type) and issubclass(base, BaseException))):
+            if not _allowed_base(base):
                 raise TypeError(f"class {name} cannot derive from {base.__name__}: "
                                 "an action's classes may derive only from its own classes "
-                                "and exception classes")
+                                "and plain exception classes (docs/actions.md)")
         return super().__new__(mcs, name, bases, namespace, **kwargs)
 
 
@@ -88,6 +113,24 @@ def check_attribute(obj: Any, name: str) -> None:
     # AttributeError.obj is whatever object a library failed on, maybe one of its internals.
     if name == "obj" and isinstance(obj, BaseException):
         raise AttributeError('"obj" of an exception is a restricted name in actions')
+    if isinstance(obj, type) and not isinstance(obj, TenantClass) and _python_level(obj, name):
+        # `Counter.copy(int)` runs `self.__class__(self)` on any `self` and returned `type`:
+        # a library class's Python-level function, taken unbound, trusts its first argument.
+        raise AttributeError(f"{obj.__name__}.{name} cannot be taken from the class in actions: "
+                             f"call it on an instance")
+
+
+def _python_level(cls: type, name: str) -> bool:
+    """Whether `cls.<name>` is a function or descriptor written in Python (not C)."""
+    try:
+        raw = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return False
+    if isinstance(raw, (staticmethod, classmethod)):
+        raw = raw.__func__
+    if isinstance(raw, property):
+        return True
+    return isinstance(raw, FunctionType)
 
 
 def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
@@ -121,6 +164,14 @@ def guarded_setattr(obj: Any, name: str, value: Any) -> None:
 def guarded_delattr(obj: Any, name: str) -> None:
     check_attribute(obj, name)
     delattr(write_guard(obj), name)
+
+
+def guarded_iter(*args: Any) -> Any:
+    """`iter(x)` only: `iter(callable, sentinel)` lets a callback re-enter the iterator that
+    calls it, the shape of several CPython use-after-free bugs (gh-142732)."""
+    if len(args) != 1:
+        raise TypeError("iter(callable, sentinel) is not allowed in actions: use a while loop")
+    return iter(args[0])
 
 
 def guarded_getitem(obj: Any, key: Any) -> Any:
@@ -201,6 +252,7 @@ def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict
         setattr=guarded_setattr,
         delattr=guarded_delattr,
         pow=SizeGuards(limits).pow,
+        iter=guarded_iter,
         __import__=import_hook,
     )
     return table

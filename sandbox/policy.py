@@ -20,6 +20,15 @@ DEADLINE_HOOK = "_deadline_"
 
 _ASYNC_MESSAGE = "async def is not supported: write a synchronous handler"
 
+# The only special method an action's class may define. C code calls the others (__eq__,
+# __lt__, __hash__, __contains__, ...) in the middle of container operations, which is how
+# CPython's use-after-free bugs are reached from plain code (docs/actions.md).
+ALLOWED_SPECIAL_METHODS = frozenset({"__init__"})
+
+
+def _is_special(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
 
 class ActionPolicy(RestrictingNodeTransformer):
     """RestrictedPython's `RestrictingNodeTransformer` plus this runtime's refusals and hooks.
@@ -46,6 +55,14 @@ class ActionPolicy(RestrictingNodeTransformer):
 
     def visit_AsyncWith(self, node: ast.AsyncWith) -> Any:
         self.error(node, "async with is not supported: " + _ASYNC_MESSAGE)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_special(
+                    stmt.name) and stmt.name not in ALLOWED_SPECIAL_METHODS:
+                self.error(stmt, f"special method {stmt.name} is not allowed in an action's "
+                                 "class: define __init__ and ordinary methods only")
+        return super().visit_ClassDef(node)
 
     def visit_TryStar(self, node: ast.AST) -> Any:
         # ExceptionGroup handling has no guarded form in RestrictedPython (a known escape route).

@@ -1,0 +1,86 @@
+"""CPython memory-safety bugs reachable from plain code (issues 7 and 8; bench/interpreters/
+has them as unrestricted Python). Each is refused before it reaches the bug, or, where the
+policy cannot see it coming, crashes only its own child."""
+from __future__ import annotations
+
+import pytest
+
+from sandbox.limits import Limits
+from tests.sandbox.attacks.runner import expect, handler_source
+from tests.worker.poolkit import sha
+from worker.pool import SandboxPool
+
+SPECIAL = "is not allowed in an action's class: define __init__ and ordinary methods only"
+
+REFUSED = [
+    # gh-115243: __eq__ clears the deque while deque.index compares.
+    ("import collections\nd = collections.deque()\nclass E:\n    def __eq__(self, other):\n"
+     "        d.clear()\n        return False\nd.extend([E(), E()])\nd.index(1)",
+     "compile", None, "special method __eq__ " + SPECIAL),
+    # gh-142732: the callable of iter(f, sentinel) re-enters the zip_longest that calls it.
+    ("import itertools\ndef f():\n    return next(z)\n"
+     "z = itertools.zip_longest(iter(f, None), [1])\nlist(z)",
+     "error", "TypeError", "iter(callable, sentinel) is not allowed in actions"),
+    # gh-120298: list comparison with a __lt__ that clears the list.
+    ("L = []\nclass C:\n    def __lt__(self, other):\n        L.clear()\n        return True\n"
+     "L.extend([C(), C()])\nL < [1, 2]", "compile", None, "special method __lt__ " + SPECIAL),
+    # gh-119004: OrderedDict equality with a clearing __eq__.
+    ("import collections\nclass K:\n    def __eq__(self, other):\n        return True",
+     "compile", None, "special method __eq__"),
+    # gh-91153 / gh-142560: bytearray item assignment and index() with a mutating __index__.
+    ("ba = bytearray(1)\nclass I:\n    def __index__(self):\n        ba.clear()\n        return 65\n"
+     "ba[0] = I()", "compile", None, "special method __index__"),
+    # gh-153578: bytearray.extend with a clearing __buffer__.
+    ("class B:\n    def __buffer__(self, flags):\n        return memoryview(b'')",
+     "compile", None, "special method __buffer__"),
+    # gh-123378: UnicodeDecodeError.__str__ trusts .start/.end; a subclass could set them.
+    ("class U(UnicodeDecodeError):\n    pass\nu = U('utf-8', b'abcdef', 0, 1, 'r')\nu.start = -8",
+     "error", "TypeError", "class U cannot derive from UnicodeDecodeError"),
+    # The built-in itself is not writable either.
+    ("u = UnicodeDecodeError('utf-8', b'abcdef', 0, 1, 'r')\nu.start = -8",
+     "error", "TypeError", "cannot modify a UnicodeDecodeError in an action"),
+    # Counter.copy is `return self.__class__(self)`: called on a class it returned `type`.
+    ("import collections\nT = collections.Counter.copy(int)", "error", "AttributeError",
+     "Counter.copy cannot be taken from the class in actions"),
+    ("import collections\nc = collections.Counter('abca')\nprint(c.copy()['a'])", "ok", None, "2\n"),
+    # Addresses are what an exploit needs to aim its reads and writes.
+    ("x = id(event)", "error", "NameError", "name 'id' is not defined"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "error_type", "fragment"), REFUSED)
+def test_interpreter_bug_vectors_are_refused(body: str, status: str, error_type: str | None,
+                                             fragment: str) -> None:
+    expect(body, status, error_type, fragment)
+
+
+# The policy cannot see these coming: they reach C code that fails (3.13 raises for the first,
+# 3.11 and 3.12 crash). Run in a real child, they fail only their own action.
+CONTAINED = [
+    # gh-120384: extended-slice assignment from a generator that shrinks the list.
+    "L = list(range(10))\ndef gen():\n    L.clear()\n    yield from range(10)\nL[::-1] = gen()",
+    # 300,000 nested lazy iterators overflow the C stack when the outer one is drained.
+    "m = [1]\nfor i in range(300000):\n    m = map(abs, m)\nlist(m)",
+]
+
+
+@pytest.mark.parametrize("body", CONTAINED, ids=["extended slice", "nested map"])
+async def test_what_reaches_the_interpreter_bug_crashes_only_its_child(body: str) -> None:
+    pool = SandboxPool(spare_children=0)
+    await pool.start()
+    try:
+        source = handler_source(body)
+        outcome = await pool.run("acme", code_sha256=sha(source), source=source,
+                                 trigger_id="post-login", handler="on_execute_post_login",
+                                 event={}, secrets={}, cache={}, limits=Limits(timeout_s=5))
+        assert outcome.status == "error"
+        assert outcome.error["class"] in ("action_error", "crashed"), outcome.error
+        if outcome.error["class"] == "crashed":
+            assert outcome.error["message"] == "the action's sandbox child died by signal SIGSEGV"
+        honest = handler_source("api.id_token.set_custom_claim('https://a.example/ok', 1)")
+        after = await pool.run("acme", code_sha256=sha(honest), source=honest,
+                               trigger_id="post-login", handler="on_execute_post_login",
+                               event={}, secrets={}, cache={}, limits=Limits())
+        assert after.status == "ok"
+    finally:
+        await pool.close()
