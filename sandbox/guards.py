@@ -12,6 +12,7 @@ from typing import Any
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
+from sandbox import iterators
 from sandbox.errors import SizeLimitError
 from sandbox.limits import Limits
 
@@ -254,6 +255,7 @@ def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict
         pow=SizeGuards(limits).pow,
         iter=guarded_iter,
         __import__=import_hook,
+        **iterators.BUILTINS,
     )
     return table
 

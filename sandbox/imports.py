@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sandbox.iterators import itertools_members
+
 # Real modules reach sys, os and the real builtins through plain public attributes
 # (json.codecs.sys, re.enum, ...) and hold shared mutable state, so an import hands out a
 # ModuleView exposing only these names. Left out on purpose: decimal.getcontext/localcontext
@@ -146,6 +148,8 @@ def urljoin(base: Any, url: Any, allow_fragments: Any = True) -> Any:
 STAND_INS: Mapping[str, Mapping[str, Callable[..., Any]]] = MappingProxyType({
     "urllib.parse": MappingProxyType(
         {"urlsplit": urlsplit, "urlparse": urlparse, "urljoin": urljoin}),
+    # Guarded against re-entrant use and deep nesting (sandbox/iterators.py).
+    "itertools": MappingProxyType(itertools_members(MODULE_MEMBERS["itertools"])),
 })
 
 
