@@ -12,7 +12,7 @@ from sandbox.effects import EffectRecorder
 from sandbox.errors import ActionTimeout, SizeLimitError
 from sandbox.event import EventView
 from sandbox.guards import guard_hooks, restricted_builtins
-from sandbox.imports import import_hook
+from sandbox.imports import forget_run_state, import_hook
 from sandbox.limits import Limits
 from sandbox.logs import LogBuffer
 from sandbox.outcome import (
@@ -76,6 +76,7 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
         outcome = _failure(MEMORY_LIMIT, MEMORY_LIMIT_ERROR, exc, code.co_filename)
     finally:
         namespace.clear()
+        forget_run_state()
     outcome.logs = utf8_text(logs.text())
     outcome.duration_ms = (time.perf_counter() - started) * 1000.0
     return outcome

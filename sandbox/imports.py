@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import _strptime  # for datetime.strptime (see INTERPRETER_IMPORTS)
 import base64
+import codecs
 import collections
 import datetime
 import decimal
+import encodings
 import functools
 import hashlib
+import heapq  # Counter.most_common imports it lazily: a child cannot import after containment
 import hmac
 import importlib
 import itertools
@@ -16,6 +19,7 @@ import math
 import random
 import re
 import string
+import unicodedata  # str normalisation and the idna codec import it lazily
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
@@ -94,8 +98,31 @@ ALLOWED_MODULES = frozenset(MODULE_MEMBERS) | frozenset(PACKAGES)
 INTERPRETER_IMPORTS = frozenset({"time", "_strptime"})
 
 # Imported here so the warm template pays for them once.
-_PRELOADED = (base64, collections, datetime, decimal, functools, hashlib, hmac, itertools, json,
-              math, re, string, urllib.parse, uuid, _strptime)
+_PRELOADED = (base64, collections, datetime, decimal, functools, hashlib, heapq, hmac, itertools,
+              json, math, re, string, unicodedata, urllib.parse, uuid, _strptime)
+# Codecs an action may legitimately name: looked up (imported) now, since a contained child
+# cannot import `encodings.<name>` later ("unknown encoding" would be a lie).
+PRELOADED_CODECS = ("utf-8", "utf-16", "utf-32", "ascii", "latin-1", "cp1252", "idna",
+                    "punycode", "utf-7", "unicode_escape", "raw_unicode_escape", "hex", "base64")
+for _codec in PRELOADED_CODECS:
+    codecs.lookup(_codec)
+
+
+def forget_run_state() -> None:
+    """Empty the process-wide caches that allowed functions fill from their arguments.
+
+    Called after every run: urlsplit's lru_cache (up to 128 URLs of any size), quote's per-`safe`
+    quoters, re's compiled patterns, _strptime's regexes, and the codec search's memory of
+    names that failed (encodings caches every unknown name forever: 550 long ones were 55 MB).
+    Otherwise one run's strings pin memory in, and are visible to, the same child's next run.
+    """
+    urllib.parse.urlsplit.cache_clear()  # type: ignore[attr-defined]
+    urllib.parse._byte_quoter_factory.cache_clear()  # type: ignore[attr-defined]
+    re.purge()
+    _strptime._regex_cache.clear()
+    cache = encodings._cache  # type: ignore[attr-defined]
+    for name in [name for name, entry in cache.items() if entry is None]:
+        del cache[name]
 
 
 class ModuleView:
@@ -133,21 +160,35 @@ class ModuleView:
 # urlsplit keeps its arguments as keys of a process-wide lru_cache (urlparse and urljoin call
 # it), and allow_fragments may be any object: an action's own object, with all it holds, would
 # outlive the run. These pass a plain bool instead.
+# The URL arguments must be exact str: an object with a decode() method was kept as a cache key.
+def _text(value: Any, what: str) -> str:
+    if type(value) is not str:
+        raise TypeError(f"{what} must be a str in actions, not {type(value).__name__[:64]}")
+    return value
+
+
 def urlsplit(url: Any, scheme: Any = "", allow_fragments: Any = True) -> Any:
-    return urllib.parse.urlsplit(url, scheme, bool(allow_fragments))
+    return urllib.parse.urlsplit(_text(url, "url"), _text(scheme, "scheme"), bool(allow_fragments))
 
 
 def urlparse(url: Any, scheme: Any = "", allow_fragments: Any = True) -> Any:
-    return urllib.parse.urlparse(url, scheme, bool(allow_fragments))
+    return urllib.parse.urlparse(_text(url, "url"), _text(scheme, "scheme"), bool(allow_fragments))
 
 
 def urljoin(base: Any, url: Any, allow_fragments: Any = True) -> Any:
-    return urllib.parse.urljoin(base, url, bool(allow_fragments))
+    return urllib.parse.urljoin(_text(base, "base"), _text(url, "url"), bool(allow_fragments))
 
 
-STAND_INS: Mapping[str, Mapping[str, Callable[..., Any]]] = MappingProxyType({
+# re's flags as plain ints: `re.I | (i << 12)` on the RegexFlag enum made a pseudo-member per
+# value, kept in the enum's member map for good (200,000 of them pinned memory across runs).
+_RE_FLAGS = {name: int(getattr(re, name)) for name in
+             ("IGNORECASE", "I", "MULTILINE", "M", "DOTALL", "S", "VERBOSE", "X", "ASCII", "A")}
+
+
+STAND_INS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "urllib.parse": MappingProxyType(
         {"urlsplit": urlsplit, "urlparse": urlparse, "urljoin": urljoin}),
+    "re": MappingProxyType(_RE_FLAGS),
     # Guarded against re-entrant use and deep nesting (sandbox/iterators.py).
     "itertools": MappingProxyType(itertools_members(MODULE_MEMBERS["itertools"])),
 })

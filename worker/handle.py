@@ -77,6 +77,7 @@ class ChildHandle:
         self.runs = 0
         self.killed = False
         self.idle_cpu_mark_s: float | None = None  # its CPU time when it last became idle
+        self.fresh_rss_bytes = 0  # resident memory right after it was contained
 
     @property
     def pid(self) -> int:

@@ -44,6 +44,19 @@ TENANT_AFFINITY = "tenant"
 ACTION_AFFINITY = "action"
 AFFINITIES = frozenset({TENANT_AFFINITY, ACTION_AFFINITY})
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+# A child whose resident memory grew by more than this share of its memory limit since it was
+# forked is retired: whatever a run left behind in process-wide state must not starve the next.
+MEMORY_GROWTH_LIMIT_FRACTION = 0.25
+
+
+def resident_bytes(pid: int) -> int | None:
+    """Resident memory of `pid` (/proc/PID/statm), None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_BYTES
+    except OSError:
+        return None
 
 
 def cpu_time_s(pid: int) -> float | None:
@@ -80,6 +93,7 @@ class PoolStats:
     protocol_breaches: int = 0  # replies that broke the pipe protocol (child killed)
     idle_cpu_kills: int = 0  # children killed for using CPU between jobs
     cpu_retired: int = 0  # children retired for reaching their lifetime CPU budget
+    memory_retired: int = 0  # children retired because their memory grew past the backstop
     spawn_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))  # fork -> ready
     acquire_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))  # run -> child
 
@@ -270,7 +284,7 @@ class SandboxPool:
             self.stats.invalid_effects += result.invalid_effect
             self.stats.protocol_breaches += result.protocol_breach
             if (result.healthy and child.runs < self.max_runs_per_child and not self._closed
-                    and not child.said_more and self._within_cpu_budget(child)
+                    and not child.said_more and self._fit_for_reuse(child)
                     and set_nice(child.pid, 0)):  # without the right to restore it: retire
                 self._release(child)
             else:
@@ -293,13 +307,17 @@ class SandboxPool:
             for c in self._children.values()
         ]
 
-    def _within_cpu_budget(self, child: ChildHandle) -> bool:
-        """Whether `child` may run another job; notes its CPU time for the idle watch."""
-        used_s = cpu_time_s(child.pid)
-        if used_s is None:
+    def _fit_for_reuse(self, child: ChildHandle) -> bool:
+        """Whether `child` may run another job (CPU and memory backstops); notes its CPU time
+        for the idle watch."""
+        used_s, rss = cpu_time_s(child.pid), resident_bytes(child.pid)
+        if used_s is None or rss is None:
             return False
         if used_s > self.child_cpu_budget_s:
             self.stats.cpu_retired += 1
+            return False
+        if rss - child.fresh_rss_bytes > child.memory_limit_bytes * MEMORY_GROWTH_LIMIT_FRACTION:
+            self.stats.memory_retired += 1
             return False
         child.idle_cpu_mark_s = used_s
         return True
@@ -423,6 +441,7 @@ class SandboxPool:
                                         memory_limit_bytes=memory_limit_bytes, seccomp=self.seccomp,
                                         cpu_limit_s=max(1, int(2 * self.child_cpu_budget_s)))
         child.idle_cpu_mark_s = cpu_time_s(child.pid)
+        child.fresh_rss_bytes = resident_bytes(child.pid) or 0
         self._children[child.pid] = child
         self.stats.spawned += 1
         self.stats.spawn_ms.append((time.perf_counter() - started) * 1000)
