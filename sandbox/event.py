@@ -78,6 +78,10 @@ class EventMapView(_ReadOnly):
         return repr(self._data)
 
 
+_MAPPING_METHODS = frozenset({"keys", "values", "items", "copy", "update", "pop", "popitem",
+                              "setdefault", "clear", "fromkeys"})
+
+
 class SecretsView(_ReadOnly):
     """The action's secrets by name; deliberately neither iterable nor copyable into an effect."""
 
@@ -90,7 +94,11 @@ class SecretsView(_ReadOnly):
     def __getattr__(self, name: str) -> str | None:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self._secrets.get(name)
+        if name in self._secrets:
+            return self._secrets[name]
+        if name in _MAPPING_METHODS:  # `.keys` used to be None while hasattr(.., "items") held
+            raise AttributeError(f"event.secrets has no {name}(): read each secret by its name")
+        return None  # an unset secret, as in Auth0 (undefined there)
 
     def __getitem__(self, name: str) -> str:
         return self._secrets[name]

@@ -1,6 +1,7 @@
 """Run one compiled action: fresh globals, the handler call, and every failure as an outcome."""
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Mapping
 from types import CodeType, TracebackType
@@ -56,9 +57,6 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
             try:
                 outcome = _call(code, namespace, handler, trigger_id, EventView(event, secrets),
                                 api, recorder)
-                # A timeout raised in a finalizer (a generator's `finally` looping when its
-                # frame ends) is swallowed by Python as "unraisable": it still ends the run.
-                deadline.check()
             except ActionTimeout:
                 raise
             except BaseException as exc:  # SystemExit & co. are the action's failure
@@ -67,6 +65,14 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
                 # Still under the alarm: describing the action's own exception (a MemoryError
                 # it raised with a huge payload, say) is the action's time.
                 outcome = _failure(ERROR, ACTION_ERROR, exc, code.co_filename)
+            try:
+                # The guest's objects die here, still under the alarm: a finalizer (a suspended
+                # generator's `finally`, kept alive by a global) runs in this run's time, not
+                # in the next run of the child. A timeout raised inside a finalizer is
+                # swallowed by Python as "unraisable": the check below still ends the run.
+                namespace.clear()
+                gc.collect()
+                deadline.check()
             finally:
                 deadline.disarm()
     except ActionTimeout as exc:

@@ -233,6 +233,32 @@ class SizeGuards:
             raise SizeLimitError("'*'", size, self.limit_bytes)
 
 
+# sum() of big ints: each addition is cheap, but a million of them is one long C call the
+# polite alarm cannot interrupt.
+MAX_SUM_INT_BITS = 64 * MAX_INT_BITS
+
+
+def guarded_prod(iterable: Any, /, *, start: Any = 1) -> Any:
+    """math.prod with the `*` guard on every step (one C call built a 64-Mbit integer)."""
+    result = start
+    for item in iterable:
+        if type(result) is int and type(item) is int and (
+                result.bit_length() + item.bit_length() > MAX_INT_BITS):
+            raise SizeLimitError("math.prod", result.bit_length() + item.bit_length(),
+                                 MAX_INT_BITS, "bits")
+        result = result * item
+    return result
+
+
+def guarded_sum(iterable: Any, /, start: Any = 0) -> Any:
+    """sum(), refusing integer work the alarm could not interrupt; otherwise the builtin."""
+    items = list(iterable)
+    bits = sum(item.bit_length() for item in items if type(item) is int)
+    if bits > MAX_SUM_INT_BITS:
+        raise SizeLimitError("sum", bits, MAX_SUM_INT_BITS, "bits")
+    return sum(items, start)
+
+
 _INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "/=": operator.itruediv,
     "//=": operator.ifloordiv, "%=": operator.imod, "@=": operator.imatmul,
@@ -254,6 +280,7 @@ def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict
         delattr=guarded_delattr,
         pow=SizeGuards(limits).pow,
         iter=guarded_iter,
+        sum=guarded_sum,
         __import__=import_hook,
         **iterators.BUILTINS,
     )

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sandbox.guards import guarded_prod
 from sandbox.iterators import itertools_members
 
 # Real modules reach sys, os and the real builtins through plain public attributes
@@ -189,6 +190,7 @@ STAND_INS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "urllib.parse": MappingProxyType(
         {"urlsplit": urlsplit, "urlparse": urlparse, "urljoin": urljoin}),
     "re": MappingProxyType(_RE_FLAGS),
+    "math": MappingProxyType({"prod": guarded_prod}),
     # Guarded against re-entrant use and deep nesting (sandbox/iterators.py).
     "itertools": MappingProxyType(itertools_members(MODULE_MEMBERS["itertools"])),
 })

@@ -63,6 +63,13 @@ REFUSED = [
      "      list(itertools.islice(itertools.count(5), 2)))",
      "ok", None, "[('a', ['a', 'a']), ('b', ['b']), ('c', ['c'])] [1, 2] [['a', 'b'], ['a', 'b']]"
      " [(1, 3), (2, 4)] [5, 6]\n"),
+    # One C call building a huge integer: guarded like `*` and `**`.
+    ("import math\nmath.prod([2 ** (2 ** 20 - 1)] * 64)", "memory_limit", "SizeLimitError",
+     "math.prod would build a value of about"),
+    ("x = 2 ** (2 ** 20 - 1)\nsum([x] * 100)", "memory_limit", "SizeLimitError",
+     "sum would build a value of about"),
+    ("import math\nprint(math.prod([2, 3, 4]), sum([1, 2.5]), sum([[1], [2]], []))", "ok", None,
+     "24 3.5 [1, 2]\n"),
     # Addresses are what an exploit needs to aim its reads and writes.
     ("x = id(event)", "error", "NameError", "name 'id' is not defined"),
 ]
@@ -102,3 +109,18 @@ async def test_what_reaches_the_interpreter_bug_crashes_only_its_child(body: str
         assert after.status == "ok"
     finally:
         await pool.close()
+
+
+SECRETS = {"API_KEY": "k1"}
+
+
+@pytest.mark.parametrize(("body", "status", "error_type", "fragment"), [
+    ("print(event.secrets.API_KEY, event.secrets.UNSET)", "ok", None, "k1 None\n"),
+    ("print(hasattr(event.secrets, 'items'), hasattr(event.secrets, 'keys'))", "ok", None,
+     "False False\n"),
+    ("event.secrets.keys()", "error", "AttributeError",
+     "event.secrets has no keys(): read each secret by its name"),
+], ids=["by name", "no mapping methods", "keys"])
+def test_event_secrets_answer_only_secret_names(body: str, status: str, error_type: str | None,
+                                                 fragment: str) -> None:
+    expect(body, status, error_type, fragment, secrets=SECRETS)
