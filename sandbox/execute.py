@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import CodeType, TracebackType
 from typing import Any
 
@@ -35,15 +35,17 @@ MODULE_NAME = "action"  # `__name__` inside the action, hence its classes' `__mo
 
 def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[str, Any],
                secrets: Mapping[str, str], cache: Mapping[str, Any],
-               limits: Limits) -> ActionOutcome:
+               limits: Limits, log_sink: Callable[[str], None] | None = None) -> ActionOutcome:
     """Execute the action module in fresh globals and call `handler(event, api)`.
+
+    `log_sink` receives printed text as it is printed (sandbox/logs.py).
 
     Never raises for anything the action does. Safe to call repeatedly in one process: every
     run gets new globals, builtins, module views, `random`, api and recorder. Owns SIGALRM for
     the duration of the run (sandbox/alarm.py).
     """
     started = time.perf_counter()
-    logs = LogBuffer(limits.log_limit_bytes)
+    logs = LogBuffer(limits.log_limit_bytes, log_sink)
     recorder = EffectRecorder(limits, trigger_id)
     try:
         api = build_api(trigger_id, recorder, cache, limits)

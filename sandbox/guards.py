@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import itertools
 import operator
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
@@ -251,12 +252,22 @@ def guarded_prod(iterable: Any, /, *, start: Any = 1) -> Any:
 
 
 def guarded_sum(iterable: Any, /, start: Any = 0) -> Any:
-    """sum(), refusing integer work the alarm could not interrupt; otherwise the builtin."""
-    items = list(iterable)
-    bits = sum(item.bit_length() for item in items if type(item) is int)
-    if bits > MAX_SUM_INT_BITS:
-        raise SizeLimitError("sum", bits, MAX_SUM_INT_BITS, "bits")
-    return sum(items, start)
+    """sum(), refusing integer work the alarm could not interrupt; otherwise the builtin.
+
+    Taken in chunks: a lazy iterable (`range(10**18)`) is neither materialised nor summed in
+    one uninterruptible C call.
+    """
+    items, bits, total = iter(iterable), 0, start
+    while chunk := list(itertools.islice(items, _SUM_CHUNK)):
+        bits += sum(item.bit_length() for item in chunk  # big ints only: machine-size ones
+                    if type(item) is int and item.bit_length() > 64)  # are cheap to add
+        if bits > MAX_SUM_INT_BITS:
+            raise SizeLimitError("sum", bits, MAX_SUM_INT_BITS, "bits")
+        total = sum(chunk, total)
+    return total
+
+
+_SUM_CHUNK = 4096
 
 
 _INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {

@@ -1,14 +1,20 @@
 """print() capture for one action run: RestrictedPython's `_print_` protocol, capped in bytes."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
 class LogBuffer:
-    """Everything one run printed, up to `limit_bytes` (UTF-8), then a truncation marker."""
+    """Everything one run printed, up to `limit_bytes` (UTF-8), then a truncation marker.
 
-    def __init__(self, limit_bytes: int) -> None:
+    `sink`, when given, receives each kept piece as it is printed: the sandbox child sends it
+    to the worker at once, so a run killed in the middle of a C call keeps what it printed.
+    """
+
+    def __init__(self, limit_bytes: int, sink: Callable[[str], None] | None = None) -> None:
         self.limit_bytes = limit_bytes
+        self.sink = sink
         self._parts: list[str] = []
         self._kept_bytes = 0
         self.dropped_bytes = 0
@@ -17,18 +23,23 @@ class LogBuffer:
         data = text.encode("utf-8", "backslashreplace")
         room = self.limit_bytes - self._kept_bytes
         if len(data) <= room:
-            self._parts.append(text)
+            self._keep(text)
             self._kept_bytes += len(data)
             return
         if room > 0:
             # Cut on a character boundary: a partial UTF-8 sequence is dropped, not mangled.
             kept = data[:room].decode("utf-8", "ignore")
-            self._parts.append(kept)
+            self._keep(kept)
             kept_bytes = len(kept.encode("utf-8", "backslashreplace"))
             self._kept_bytes += kept_bytes
             self.dropped_bytes += len(data) - kept_bytes
         else:
             self.dropped_bytes += len(data)
+
+    def _keep(self, text: str) -> None:
+        self._parts.append(text)
+        if self.sink is not None and text:
+            self.sink(text)
 
     def text(self) -> str:
         text = "".join(self._parts)

@@ -96,12 +96,19 @@ class Runner:
             secrets=request["secrets"],
             cache=request["cache"],
             limits=limits,
+            log_sink=_log_sender(request.get("job")),
         )
         if outcome.status == ERROR and (outcome.error or {}).get("type") == "MemoryError":
             memory = _memory_outcome(f"memory limit of {limits.memory_limit_bytes} bytes exceeded")
             memory.logs, memory.duration_ms = outcome.logs, outcome.duration_ms
             outcome = memory
         return _reply(request, outcome, compiled)
+
+
+def _log_sender(job: Any) -> Any:
+    def send(text: str) -> None:
+        protocol.write_frame_fd(PIPE_FD, {"op": protocol.LOG, "job": job, "text": text})
+    return send
 
 
 def _reply(request: dict[str, Any], outcome: ActionOutcome, compiled: bool) -> dict[str, Any]:

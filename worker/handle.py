@@ -129,10 +129,16 @@ class ChildHandle:
         the reply is judged by worker/verdict.py (`cache_keys` as check_effects takes them)."""
         started = time.monotonic()
 
+        printed = verdict.StreamedLogs(job, limits.log_limit_bytes)
+
         async def send_and_receive() -> dict[str, Any]:
             self.writer.write(frame)
             await self.writer.drain()
-            return await protocol.read_frame(self.reader)
+            while True:  # log frames as the action prints, then its result
+                message = await protocol.read_frame(self.reader)
+                if message.get("op") != protocol.LOG:
+                    return message
+                printed.add(message)
 
         def elapsed_ms() -> float:
             return (time.monotonic() - started) * 1000
@@ -143,13 +149,17 @@ class ChildHandle:
             self.kill()  # whatever it is doing: a C call, a swallowed alarm, a hang
             return Exchange(ActionOutcome.failure(
                 TIMEOUT, ACTION_TIMEOUT, f"action exceeded its time limit of {limits.timeout_s:g} s",
-                duration_ms=elapsed_ms(),
+                duration_ms=elapsed_ms(), logs=printed.text(),
             ), healthy=False, watchdog_killed=True)
         except (asyncio.IncompleteReadError, ConnectionError):
-            return Exchange(await self._death_outcome(elapsed_ms()), healthy=False, died=True)
+            death = await self._death_outcome(elapsed_ms())
+            death.logs = printed.text()
+            return Exchange(death, healthy=False, died=True)
         except ProtocolError as exc:
             self.kill()  # what it sends next cannot be trusted to start on a frame boundary
-            return Exchange(_breach(exc, elapsed_ms()), healthy=False)
+            breach = _breach(exc, elapsed_ms())
+            breach.logs = printed.text()
+            return Exchange(breach, healthy=False)
         try:
             outcome = verdict.judge(reply, job=job, trigger_id=trigger_id, limits=limits,
                                     cache_keys=cache_keys, elapsed_ms=elapsed_ms())

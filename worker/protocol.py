@@ -27,6 +27,7 @@ _HEADER = struct.Struct(">I")
 # Child -> worker ops.
 READY = "ready"  # after containment: the ContainmentReport fields
 RESULT = "result"  # {"job": int, "outcome": ActionOutcome dict, "compiled": bool}
+LOG = "log"  # {"job": int, "text": str}: printed text, sent as it is printed
 # Worker -> child ops.
 RUN = "run"  # {"job": int, ...}: the child echoes `job`, so a stale or forged reply is seen
 

@@ -60,6 +60,32 @@ def sanitize_text(text: str, limit_bytes: int, marker: str = TRUNCATION_MARKER) 
     return data[:limit_bytes].decode("utf-8", "ignore") + marker
 
 
+class StreamedLogs:
+    """What a child printed during one job, from its log frames: the logs of a run that never
+    reports (killed in a C call, crashed). More than the log limit is a protocol breach: an
+    honest child stops sending at the limit."""
+
+    def __init__(self, job: int, limit_bytes: int) -> None:
+        self.job = job
+        self.limit_bytes = limit_bytes
+        self._parts: list[str] = []
+        self._bytes = 0
+
+    def add(self, message: dict[str, Any]) -> None:
+        text = message.get("text")
+        if message.get("job") != self.job or type(message.get("job")) is not int:
+            raise ProtocolError("a log frame for another job")
+        if type(text) is not str:
+            raise ProtocolError("log text must be a string")
+        self._bytes += len(text)
+        if self._bytes > self.limit_bytes:  # characters: never more than the bytes kept
+            raise ProtocolError("log frames past the log limit")
+        self._parts.append(text)
+
+    def text(self) -> str:
+        return sanitize_text("".join(self._parts), self.limit_bytes)
+
+
 def _error(data: Any, limits: Limits, elapsed_ms: float) -> tuple[str, dict[str, Any]]:
     if type(data) is not dict or type(data.get("class")) is not str or (
             data["class"] not in _CLAIMED_ERRORS):

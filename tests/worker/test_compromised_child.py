@@ -12,6 +12,7 @@ import pytest
 
 from sandbox.limits import Limits
 from tests.worker.poolkit import action, pid_alive, pids, run
+from tests.worker.test_watchdog import LONG_C_CALL
 from worker.child import ESCAPE_MARKER
 from worker.pool import SandboxPool
 
@@ -123,6 +124,11 @@ HOSTILE_WRITERS = [
     ("blame claimed for the platform", forged_reply({"error": {
         "class": "platform_error", "message": "the platform is down"}}), "crashed"),
     ("a segfault of its own", escaped("import ctypes\nctypes.string_at(0)"), "crashed"),
+    ("a log frame for another job", _writes(
+        "protocol.encode({'op': 'log', 'job': request['job'] + 1, 'text': 'x'})"), "crashed"),
+    ("log frames past the log limit", _writes(
+        "protocol.encode({'op': 'log', 'job': request['job'], 'text': 'x' * 1000}) * 40"),
+     "crashed"),
 ]
 
 
@@ -137,6 +143,15 @@ async def test_a_hostile_pipe_fails_only_that_action(pool: SandboxPool, source: 
     assert pids(pool, "acme") == []  # the hostile child is gone, not parked for reuse
     nxt = await run(pool, HONEST)
     assert (nxt.status, len(nxt.effects)) == ("ok", 1)
+
+
+async def test_a_run_killed_in_a_c_call_keeps_what_it_printed(pool: SandboxPool) -> None:
+    source = action("print('about to spin', event.user.user_id)\n" + LONG_C_CALL)
+    outcome = await run(pool, source, limits=Limits(timeout_s=0.3,
+                                                    memory_limit_bytes=512 * 1024 * 1024))
+    assert (outcome.status, outcome.error["class"]) == ("timeout", "action_timeout")
+    assert pool.stats.killed == 1  # the SIGKILL, not the polite alarm, ended it
+    assert outcome.logs == "about to spin u1\n"
 
 
 async def test_slow_writes_are_cut_off_at_the_time_limit(pool: SandboxPool) -> None:
