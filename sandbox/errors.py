@@ -22,6 +22,19 @@ class SizeLimitError(SandboxError, MemoryError):
         self.unit = unit
 
 
+class ActionMemoryError(MemoryError):
+    """What the name `MemoryError` means inside an action: raising it is the action's own error.
+
+    The real MemoryError stays the kernel's word (RLIMIT_AS): an action that raised it by
+    hand used to be reported as a memory kill and had its child replaced on every run. A
+    real allocation failure is not caught by `except MemoryError` in an action; it ends the
+    run as `memory_limit`, as it should.
+    """
+
+
+ActionMemoryError.__name__ = ActionMemoryError.__qualname__ = "MemoryError"
+
+
 class ActionTimeout(BaseException):
     """Raised inside the guest by the polite alarm when the action's wall-clock limit passes.
 

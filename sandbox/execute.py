@@ -126,10 +126,10 @@ def status_of(effects: list[dict[str, Any]]) -> str:
 def out_of_memory(exc: BaseException) -> bool:
     """A real allocation failure or the size guard, not a MemoryError the action raised itself.
 
-    CPython raises allocation failures without arguments; those are described after the guest's
-    objects are freed and outside the alarm, so nothing of the guest's may be in them.
+    The name `MemoryError` inside an action is ActionMemoryError (sandbox/errors.py), so the
+    exact builtin class only ever comes from the interpreter failing to allocate.
     """
-    return isinstance(exc, SizeLimitError) or (type(exc) is MemoryError and not exc.args)
+    return isinstance(exc, SizeLimitError) or type(exc) is MemoryError
 
 
 def utf8_text(text: str) -> str:
@@ -160,7 +160,7 @@ def safe_message(exc: BaseException) -> str:
         return f"<unprintable {type(exc).__name__}>"
     if type(text) is not str:
         return f"<unprintable {type(exc).__name__}>"
-    if not text and isinstance(exc, MemoryError):
+    if not text and type(exc) is MemoryError:
         return "out of memory"
     return utf8_text(text if len(text) <= MESSAGE_LIMIT_CHARS else text[:MESSAGE_LIMIT_CHARS] + "...")
 

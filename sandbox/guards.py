@@ -14,7 +14,7 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from sandbox import iterators
-from sandbox.errors import SizeLimitError
+from sandbox.errors import ActionMemoryError, SizeLimitError
 from sandbox.limits import Limits
 
 # Taken from the real builtins unchanged. Not here, on purpose: open, eval, exec, compile, input,
@@ -292,6 +292,7 @@ def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict
         pow=SizeGuards(limits).pow,
         iter=guarded_iter,
         sum=guarded_sum,
+        MemoryError=ActionMemoryError,
         __import__=import_hook,
         **iterators.BUILTINS,
     )

@@ -98,10 +98,6 @@ class Runner:
             limits=limits,
             log_sink=_log_sender(request.get("job")),
         )
-        if outcome.status == ERROR and (outcome.error or {}).get("type") == "MemoryError":
-            memory = _memory_outcome(f"memory limit of {limits.memory_limit_bytes} bytes exceeded")
-            memory.logs, memory.duration_ms = outcome.logs, outcome.duration_ms
-            outcome = memory
         return _reply(request, outcome, compiled)
 
 

@@ -24,7 +24,10 @@ CASES = [
     # only an allocation failure (no arguments) or the size guard is a memory_limit.
     ("raise MemoryError([0] * 3)", "error", "MemoryError", "[0, 0, 0]"),
     ("class Boom(ValueError):\n    pass\nraise Boom('mine')", "error", "Boom", "mine"),
-    ("raise MemoryError", "memory_limit", "MemoryError", "out of memory"),
+    # `MemoryError` in an action is its own class: raised by hand, it is never a memory kill.
+    ("raise MemoryError", "error", "MemoryError", ""),
+    ("try:\n    bytearray(2 ** 40)\nexcept MemoryError:\n    print('caught')",
+     "memory_limit", "MemoryError", "out of memory"),
 ]
 
 
