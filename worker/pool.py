@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox import containment
 from sandbox.limits import Limits
-from sandbox.outcome import ERROR, PLATFORM_ERROR, ActionOutcome
+from sandbox.outcome import CRASHED, ERROR, PLATFORM_ERROR, ActionOutcome
 from worker import child as child_module
 from worker import protocol
 from worker.errors import PoolClosed, ProtocolError, SandboxUnavailable, WorkerError
@@ -78,6 +78,42 @@ def set_nice(pid: int, nice: int) -> bool:
     return True
 
 
+class CrashBudget:
+    """Tenants whose runs keep crashing their children (a segfault, a protocol breach: in
+    either case hostile or broken code) are paused, like a poison job is set aside: every
+    crash costs a fork, and a stream of them is an attack on the worker's CPU."""
+
+    CRASHES = 5
+    WINDOW_S = 60.0
+    PAUSE_S = 30.0
+
+    def __init__(self) -> None:
+        self._recent: dict[str, deque[float]] = {}
+        self._paused_until: dict[str, float] = {}
+
+    def note(self, tenant: str) -> None:
+        now = time.monotonic()
+        if tenant not in self._recent and len(self._recent) >= 10_000:  # bounded: forget the
+            del self._recent[next(iter(self._recent))]  # tenant that crashed longest ago
+        recent = self._recent.setdefault(tenant, deque(maxlen=self.CRASHES))
+        recent.append(now)
+        if len(recent) == self.CRASHES and now - recent[0] <= self.WINDOW_S:
+            self._paused_until[tenant] = now + self.PAUSE_S
+            recent.clear()
+            log.warning("pausing tenant %r: %d crashed runs within %g s", tenant,
+                        self.CRASHES, self.WINDOW_S)
+
+    def paused_s(self, tenant: str) -> float:
+        until = self._paused_until.get(tenant)
+        if until is None:
+            return 0.0
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._paused_until[tenant]
+            return 0.0
+        return left
+
+
 @dataclass
 class PoolStats:
     """Counters exposed as data (tests and metrics read them; nothing asserts on time)."""
@@ -125,6 +161,7 @@ class SandboxPool:
         self.child_cpu_budget_s = child_cpu_budget_s
         self.escape_hook = escape_hook
         self._jobs = itertools.count(1)
+        self._crashes = CrashBudget()
         self._watching: asyncio.Task[None] | None = None
         self.insecure_no_seccomp = insecure_no_seccomp
         self.max_idle_per_tenant = max_idle_per_tenant
@@ -236,14 +273,25 @@ class SandboxPool:
         }
         owner = tenant if self.affinity == TENANT_AFFINITY else f"{tenant}\x1f{action_key or code_sha256}"
         cache_keys = None if cache is None else frozenset(cache)
+        paused = self._crashes.paused_s(tenant)
+        if paused:
+            return ActionOutcome.failure(
+                ERROR, CRASHED, f"this tenant's actions crashed their sandbox "
+                f"{CrashBudget.CRASHES} times within {CrashBudget.WINDOW_S:g} s; its runs are "
+                f"refused for {paused:.0f} s more", error_type="CrashBudgetExceeded")
         started = time.monotonic()
         outcome, died = await self._run_once(owner, request, limits, cache_keys)
+        if (outcome.error or {}).get("class") == CRASHED:
+            self._crashes.note(tenant)
         left_s = limits.timeout_s - (time.monotonic() - started)
-        if died and left_s > MIN_RERUN_S and not self._closed:
+        if died and left_s > MIN_RERUN_S and not self._closed and not self._crashes.paused_s(
+                tenant):
             self.stats.reruns += 1
             retry_limits = dataclasses.replace(limits, timeout_s=left_s)
             outcome, _ = await self._run_once(
                 owner, {**request, "limits": dict(vars(retry_limits))}, retry_limits, cache_keys)
+            if (outcome.error or {}).get("class") == CRASHED:
+                self._crashes.note(tenant)
         return outcome
 
     async def _run_once(self, tenant: str, request: dict[str, Any], limits: Limits,

@@ -268,3 +268,17 @@ async def test_the_only_descriptors_are_dev_null_and_its_own_pipe(pool: SandboxP
     outcome = await run(pool, probe)
     null = (1, 3)  # /dev/null's device numbers
     assert outcome.logs == f"ok: {({0: null, 1: null, 2: null, 3: 'socket'})!r}"
+
+
+async def test_a_tenant_whose_runs_keep_crashing_is_paused(pool: SandboxPool) -> None:
+    segfault = escaped("import ctypes\nctypes.string_at(0)")
+    spawned_before = pool.stats.spawned
+    # Each crash is re-run once in a fresh child: runs 1 and 2 crash twice, run 3 once more.
+    outcomes = [await run(pool, segfault, tenant="crasher") for _ in range(3)]
+    assert [o.error["message"] for o in outcomes] == [
+        "the action's sandbox child died by signal SIGSEGV"] * 3
+    paused = await run(pool, HONEST, tenant="crasher")  # even honest code waits it out
+    assert paused.error["type"] == "CrashBudgetExceeded"
+    assert "crashed their sandbox 5 times within 60 s" in paused.error["message"]
+    assert pool.stats.spawned - spawned_before == 5  # and no fork after the pause began
+    assert (await run(pool, HONEST, tenant="bystander")).status == "ok"
