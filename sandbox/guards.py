@@ -217,8 +217,19 @@ class SizeGuards:
                 raise SizeLimitError("'<<'", bits, MAX_INT_BITS, "bits")
         return value << shift
 
+    @staticmethod
+    def mod(left: Any, right: Any) -> Any:
+        if type(left) is bytearray:
+            # bytearray's %-formatting reads its own buffer while it calls back into the
+            # arguments' conversions, the shape of CPython's buffer use-after-free bugs.
+            raise TypeError("bytearray % formatting is not allowed in actions: "
+                            "format a str and encode it")
+        return left % right
+
     def inplace(self, op: str, left: Any, right: Any) -> Any:
         """`_inplacevar_`: `x op= y` for a plain name."""
+        if op == "%=":
+            return self.mod(left, right)
         if op == "*=":
             return self.mul(left, right)
         if op == "**=":
@@ -315,4 +326,5 @@ def guard_hooks(limits: Limits) -> dict[str, Any]:
         "_pow_": sizes.pow,
         "_mul_": sizes.mul,
         "_lshift_": sizes.lshift,
+        "_mod_": sizes.mod,
     }

@@ -12,6 +12,7 @@ GUARDED_BINOPS: dict[type[ast.operator], str] = {
     ast.Pow: "_pow_",
     ast.Mult: "_mul_",
     ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",  # only to refuse `bytearray % args` (its C formatter trusts the buffer)
 }
 
 # Called first in every `except` and `finally` body: re-raises the polite timeout once the

@@ -63,6 +63,11 @@ REFUSED = [
      "      list(itertools.islice(itertools.count(5), 2)))",
      "ok", None, "[('a', ['a', 'a']), ('b', ['b']), ('c', ['c'])] [1, 2] [['a', 'b'], ['a', 'b']]"
      " [(1, 3), (2, 4)] [5, 6]\n"),
+    ("b = bytearray(b'%s')\nb % (b'x',)", "error", "TypeError",
+     "bytearray % formatting is not allowed in actions"),
+    ("b = bytearray(b'%s')\nb %= (b'x',)", "error", "TypeError",
+     "bytearray % formatting is not allowed in actions"),
+    ("print('%d-%s' % (1, 'a'), b'%d' % 2, 7 % 3)", "ok", None, "1-a b'2' 1\n"),
     # One C call building a huge integer: guarded like `*` and `**`.
     ("import math\nmath.prod([2 ** (2 ** 20 - 1)] * 64)", "memory_limit", "SizeLimitError",
      "math.prod would build a value of about"),
