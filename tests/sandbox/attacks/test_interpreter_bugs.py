@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.limits import Limits
 from tests.sandbox.attacks.runner import expect, handler_source
-from tests.worker.poolkit import sha
+from tests.worker.poolkit import run
 from worker.pool import SandboxPool
 
 SPECIAL = "is not allowed in an action's class: define __init__ and ordinary methods only"
@@ -102,19 +102,13 @@ async def test_what_reaches_the_interpreter_bug_crashes_only_its_child(body: str
     pool = SandboxPool(spare_children=0)
     await pool.start()
     try:
-        source = handler_source(body)
-        outcome = await pool.run("acme", code_sha256=sha(source), source=source,
-                                 trigger_id="post-login", handler="on_execute_post_login",
-                                 event={}, secrets={}, cache={}, limits=Limits(timeout_s=5))
+        outcome = await run(pool, handler_source(body), limits=Limits(timeout_s=5))
         assert outcome.status == "error"
         assert outcome.error["class"] in ("action_error", "crashed"), outcome.error
         if outcome.error["class"] == "crashed":
             assert outcome.error["message"] == "the action's sandbox child died by signal SIGSEGV"
         honest = handler_source("api.id_token.set_custom_claim('https://a.example/ok', 1)")
-        after = await pool.run("acme", code_sha256=sha(honest), source=honest,
-                               trigger_id="post-login", handler="on_execute_post_login",
-                               event={}, secrets={}, cache={}, limits=Limits())
-        assert after.status == "ok"
+        assert (await run(pool, honest)).status == "ok"
     finally:
         await pool.close()
 
