@@ -34,6 +34,8 @@ WARM_MODULES = (
     "worker.child", "sandbox.compiler", "sandbox.execute", "RestrictedPython",
     "json", "re", "datetime", "math", "hashlib", "hmac", "base64", "uuid", "urllib.parse",
     "itertools", "functools", "collections", "decimal", "random", "string", "time",
+    # what sandbox/apis/checks.py folds and parses hosts with (IDNA-style claim namespaces)
+    "unicodedata", "stringprep", "ipaddress", "encodings.punycode",
 )
 
 
