@@ -7,6 +7,7 @@ import itertools
 import operator
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
+from decimal import Decimal
 from types import FunctionType, MappingProxyType
 from typing import Any
 
@@ -254,6 +255,9 @@ def guarded_prod(iterable: Any, /, *, start: Any = 1) -> Any:
     """math.prod with the `*` guard on every step (one C call built a 64-Mbit integer)."""
     result = start
     for item in iterable:
+        if type(item) not in (int, float, bool, complex) and not isinstance(item, Decimal):
+            raise TypeError("math.prod takes numbers in actions, not "
+                            f"{type(item).__name__[:64]} (repeat sequences with '*')")
         if type(result) is int and type(item) is int and (
                 result.bit_length() + item.bit_length() > MAX_INT_BITS):
             raise SizeLimitError("math.prod", result.bit_length() + item.bit_length(),

@@ -1,4 +1,4 @@
-"""Lazy iterators for actions (map, filter, zip, itertools) that refuse re-entrant use and
+"""Lazy iterators for actions (map, filter, zip, enumerate, itertools) that refuse re-entrant use and
 deep nesting: the two shapes through which plain code reaches CPython's iterator bugs.
 
 An itertools object that calls back into the action (a key, a predicate, a generator it
@@ -85,7 +85,7 @@ def _tee(iterable: Any, n: int = 2) -> tuple[GuardedIterator, ...]:
 
 
 BUILTINS: Mapping[str, Callable[..., Any]] = MappingProxyType(
-    {name: guarded(getattr(builtins, name)) for name in ("map", "filter", "zip")})
+    {name: guarded(getattr(builtins, name)) for name in ("map", "filter", "zip", "enumerate")})
 
 
 def itertools_members(names: frozenset[str]) -> dict[str, Callable[..., Any]]:

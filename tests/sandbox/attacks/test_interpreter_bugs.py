@@ -54,6 +54,8 @@ REFUSED = [
     # ~10**5 nested lazy iterators overflowed the C stack: refused when they are built.
     ("m = [1]\nfor i in range(300000):\n    m = map(abs, m)",
      "error", "RecursionError", "lazy iterators nested deeper than 200 levels"),
+    ("e = [1]\nfor i in range(200000):\n    e = enumerate(e)",
+     "error", "RecursionError", "lazy iterators nested deeper than 200 levels"),
     ("import itertools\nc = [1]\nfor i in range(1000):\n    c = itertools.chain(c, [i])",
      "error", "RecursionError", "lazy iterators nested deeper than 200 levels"),
     # Ordinary use is unchanged.
@@ -71,6 +73,8 @@ REFUSED = [
     # One C call building a huge integer: guarded like `*` and `**`.
     ("import math\nmath.prod([2 ** (2 ** 20 - 1)] * 64)", "memory_limit", "SizeLimitError",
      "math.prod would build a value of about"),
+    ("import math\nmath.prod(['a', 10 ** 9])", "error", "TypeError",
+     "math.prod takes numbers in actions, not str"),
     ("x = 2 ** (2 ** 20 - 1)\nsum([x] * 100)", "memory_limit", "SizeLimitError",
      "sum would build a value of about"),
     ("import math\nprint(math.prod([2, 3, 4]), sum([1, 2.5]), sum([[1], [2]], []),\n"

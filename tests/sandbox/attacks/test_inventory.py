@@ -96,7 +96,8 @@ API = "the sandbox's own api/event surface: exact-type checks, values deep-copie
 REVIEWED: dict[str, str] = {
     **_reviewed(OWN_GUARD, "builtins.__import__", "builtins.delattr", "builtins.getattr",
                 "builtins.hasattr", "builtins.iter", "builtins.pow", "builtins.setattr",
-                "builtins.sum", "builtins.map", "builtins.filter", "builtins.zip", "math.prod",
+                "builtins.sum", "builtins.map", "builtins.filter", "builtins.zip",
+                "builtins.enumerate", "math.prod",
                 "urllib.parse.urlsplit", "urllib.parse.urlparse", "urllib.parse.urljoin",
                 *(f"itertools.{name}" for name in imports.MODULE_MEMBERS["itertools"])),
     **_reviewed(BUILTIN_ARGS,
