@@ -177,6 +177,14 @@ def guarded_iter(*args: Any) -> Any:
     return iter(args[0])
 
 
+def extended_slice_value(value: Any) -> list[Any]:
+    """The value of `L[a:b:step] = value`: a plain list only (see sandbox/policy.py)."""
+    if type(value) is not list:
+        raise TypeError("extended-slice assignment takes a list in actions: "
+                        f"write L[::2] = list(...), not a {type(value).__name__[:64]}")
+    return value
+
+
 def guarded_getitem(obj: Any, key: Any) -> Any:
     return obj[key]
 
@@ -331,4 +339,5 @@ def guard_hooks(limits: Limits) -> dict[str, Any]:
         "_mul_": sizes.mul,
         "_lshift_": sizes.lshift,
         "_mod_": sizes.mod,
+        "_extended_slice_value_": extended_slice_value,
     }

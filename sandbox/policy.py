@@ -19,6 +19,10 @@ GUARDED_BINOPS: dict[type[ast.operator], str] = {
 # deadline has passed, so `while True: try/except: pass` cannot swallow it (sandbox/alarm.py).
 DEADLINE_HOOK = "_deadline_"
 
+# `L[::2] = value` passes `value` through this guard: only a list (a generator that shrinks L
+# while it is consumed overflowed the heap, gh-120384).
+EXTENDED_SLICE_HOOK = "_extended_slice_value_"
+
 _ASYNC_MESSAGE = "async def is not supported: write a synchronous handler"
 
 # The only special method an action's class may define. C code calls the others (__eq__,
@@ -86,6 +90,19 @@ class ActionPolicy(RestrictingNodeTransformer):
         return self.visit(stmt)
 
     # -- hooks
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        extended = any(isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Slice)
+                       and t.slice.step is not None for t in node.targets)
+        result = super().visit_Assign(node)
+        if extended and isinstance(result, ast.Assign):  # the hook is added after the checks
+            call = ast.Call(func=ast.Name(EXTENDED_SLICE_HOOK, ast.Load()),
+                            args=[result.value], keywords=[])
+            copy_locations(call, result.value)
+            result.value = call
+        elif extended:
+            self.error(node, "extended-slice assignment cannot be combined with unpacking")
+        return result
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
