@@ -7,8 +7,9 @@ from typing import Any
 
 from sandbox.apis.access import ExchangeAccess, LoginAccess, RegistrationAccess
 from sandbox.apis.cache import Cache
-from sandbox.apis.flow import Authentication, Multifactor, Redirect, Transaction, Validation
+from sandbox.apis.flow import Authentication, Multifactor, Transaction, Validation
 from sandbox.apis.namespace import Namespace
+from sandbox.apis.redirect import Redirect
 from sandbox.apis.tokens import AccessToken, ExchangeAccessToken, IdToken
 from sandbox.apis.user import User
 from sandbox.effects import EffectRecorder
@@ -69,12 +70,15 @@ class Api:
 
 
 def build_api(trigger_id: str, recorder: EffectRecorder, cache: Mapping[str, Any],
-              limits: Limits) -> Api:
-    """The api for one run. `cache` maps key -> plain value (the action's entries so far)."""
+              limits: Limits, event: Mapping[str, Any] | None = None) -> Api:
+    """The api for one run. `cache` maps key -> plain value (the action's entries so far);
+    `event` is the run's plain event (api.redirect signs and reads tokens with it)."""
     try:
         layout = NAMESPACES[trigger_id]
     except KeyError:
         raise ValueError(f"unknown trigger {trigger_id!r}") from None
-    namespaces: dict[str, Namespace] = {name: kind(recorder, limits) for name, kind in layout}
+    namespaces: dict[str, Namespace] = {
+        name: Redirect(recorder, limits, event) if kind is Redirect else kind(recorder, limits)
+        for name, kind in layout}
     namespaces["cache"] = Cache(recorder, limits, cache)
     return Api(trigger_id, namespaces)

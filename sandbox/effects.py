@@ -44,24 +44,31 @@ class EffectRecorder:
         return args
 
 
-_METADATA_OPS = {"user.set_app_metadata": "app_metadata", "user.set_user_metadata": "user_metadata"}
+# op -> where in the event it writes (section, field) and the argument naming the entry
+_EVENT_FIELDS = {
+    "user.set_app_metadata": ("user", "app_metadata", "name"),
+    "user.set_user_metadata": ("user", "user_metadata", "name"),
+    "transaction.set_metadata": ("transaction", "metadata", "key"),
+}
 
 
 def apply_to_event(event: dict[str, Any], effects: list[dict[str, Any]]) -> dict[str, Any]:
-    """A new event with user metadata effects merged, for the next action of the same flow.
+    """A new event with the metadata effects merged, for the next action of the same flow:
+    user metadata in `event.user`, transaction metadata in `event.transaction.metadata`.
     A None value removes the field, as in Auth0. The input event is not modified."""
     updated = copy.deepcopy(event)
     for effect in effects:
-        field = _METADATA_OPS.get(effect["op"])
-        if field is None:
+        path = _EVENT_FIELDS.get(effect["op"])
+        if path is None:
             continue
-        user = updated.get("user")
-        if not isinstance(user, dict):
-            user = updated["user"] = {}
-        metadata = user.get(field)
+        section_name, field, entry = path
+        section = updated.get(section_name)
+        if not isinstance(section, dict):
+            section = updated[section_name] = {}
+        metadata = section.get(field)
         if not isinstance(metadata, dict):
-            metadata = user[field] = {}
-        name, value = effect["args"]["name"], effect["args"]["value"]
+            metadata = section[field] = {}
+        name, value = effect["args"][entry], effect["args"]["value"]
         if value is None:
             metadata.pop(name, None)
         else:

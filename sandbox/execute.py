@@ -48,7 +48,7 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
     logs = LogBuffer(limits.log_limit_bytes, log_sink)
     recorder = EffectRecorder(limits, trigger_id)
     try:
-        api = build_api(trigger_id, recorder, cache, limits)
+        api = build_api(trigger_id, recorder, cache, limits, event)
     except ValueError as exc:
         return ActionOutcome.failure(ERROR, PLATFORM_ERROR, str(exc), error_type="ValueError")
     deadline = Deadline(limits.timeout_s)
@@ -118,9 +118,13 @@ def _call(code: CodeType, namespace: dict[str, Any], handler: str, trigger_id: s
     return ActionOutcome(status=status_of(recorder.effects), effects=list(recorder.effects))
 
 
+DENYING_OPS = frozenset({"access.deny", "validation.error"})  # each ends the flow (Auth0)
+
+
 def status_of(effects: list[dict[str, Any]]) -> str:
-    """OK or DENIED, from the effects alone (the worker derives it the same way)."""
-    return DENIED if any(effect["op"] == "access.deny" for effect in effects) else OK
+    """OK or DENIED, from the effects alone (the worker derives it the same way):
+    `api.access.deny` and `api.validation.error` both deny."""
+    return DENIED if any(effect["op"] in DENYING_OPS for effect in effects) else OK
 
 
 def out_of_memory(exc: BaseException) -> bool:

@@ -1,8 +1,12 @@
 """A trigger's flow: its bound actions run in binding order with Auth0's semantics.
 
-Metadata an action sets is visible in `event.user` of the later ones; `api.access.deny`
-lets the denying action finish and skips the rest; an error, timeout or memory limit fails
-the flow and skips the rest, while effects of the actions before it still stand.
+Metadata an action sets (user and transaction) is visible in the event of the later ones.
+`api.access.deny` and `api.validation.error` let the action finish and skip the rest (status
+`denied`, with a `denial` saying which). `api.redirect.send_user_to` lets the action finish and
+**pauses** the flow (status `redirect`): the later actions are `pending`, and a continuation
+(worker/consumer.py stores it) resumes at the redirecting action's `on_continue_*` handler,
+then runs the rest. An error, timeout or memory limit fails the flow and skips the rest, while
+effects of the actions before it still stand. Statuses come from the worker-checked effects.
 """
 from __future__ import annotations
 
@@ -14,13 +18,16 @@ from typing import Any, Protocol
 
 from sandbox.effects import apply_to_event
 from sandbox.limits import Limits
-from sandbox.outcome import ACTION_TIMEOUT, DENIED, OK, TIMEOUT, ActionOutcome
+from sandbox.outcome import ACTION_ERROR, ACTION_TIMEOUT, DENIED, ERROR, OK, TIMEOUT, ActionOutcome
 from sandbox.triggers import TRIGGERS
 
 SUCCESS = "success"
 FLOW_DENIED = "denied"
 FAILED = "failed"
-SKIPPED = "skipped"
+REDIRECT = "redirect"
+SKIPPED = "skipped"  # not run: the flow ended before it (or, continued, it has no on_continue)
+PENDING = "pending"  # not run yet: the flow paused before it; a continuation runs it
+REDIRECT_OP = "redirect.send_user_to"
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,16 @@ class FlowAction:
     cache: Mapping[str, Any] | None  # its api.cache entries; None: not loaded for this run
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where a paused flow goes on: the redirecting action's index into the flow's actions,
+    and the effects and action records of the flow up to and including that action."""
+
+    position: int
+    effects: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+
+
 class Runner(Protocol):
     async def run(self, tenant: str, *, code_sha256: str, source: str, trigger_id: str,
                   handler: str, event: dict[str, Any], secrets: Mapping[str, str],
@@ -43,15 +60,69 @@ class Runner(Protocol):
                   action_key: str = "") -> ActionOutcome: ...
 
 
-def _record(action: FlowAction, status: str, outcome: ActionOutcome | None) -> dict[str, Any]:
+def _record(action: FlowAction, status: str, outcome: ActionOutcome | None,
+            handler: str | None = None) -> dict[str, Any]:
     return {
         "name": action.name,
         "version": action.version,
         "status": status,
+        "handler": handler,
         "duration_ms": round(outcome.duration_ms, 3) if outcome else 0.0,
         "logs": outcome.logs if outcome else "",
         "error": outcome.error if outcome else None,
     }
+
+
+def with_tenant(event: dict[str, Any], tenant: str) -> dict[str, Any]:
+    """`event.tenant.id` is the tenant the flow runs for, whatever the caller sent: it is the
+    issuer of the action's redirect tokens."""
+    section = event.get("tenant")
+    return {**event, "tenant": {**(section if isinstance(section, dict) else {}), "id": tenant}}
+
+
+def denial_of(action: FlowAction, effects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Who denied and why: `{"by": "access", "reason", ...}` for api.access.deny (with its
+    other arguments), `{"by": "validation", "code", "message"}` for api.validation.error;
+    the action's first such effect counts."""
+    for effect in effects:
+        if effect["op"] == "access.deny":
+            return {"by": "access", "action": action.name, **effect["args"]}
+        if effect["op"] == "validation.error":
+            return {"by": "validation", "action": action.name, "code": effect["args"]["code"],
+                    "message": effect["args"]["message"]}
+    return None
+
+
+def redirect_of(effects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The action's last `send_user_to`: where the user goes while the flow is paused."""
+    targets = [e["args"] for e in effects if e["op"] == REDIRECT_OP]
+    return {"url": targets[-1]["url"], "query": targets[-1]["query"]} if targets else None
+
+
+def has_no_handler(outcome: ActionOutcome) -> bool:
+    error = outcome.error or {}
+    return (outcome.status == ERROR and error.get("class") == ACTION_ERROR
+            and error.get("type") == "HandlerNotFound")
+
+
+async def _run_one(pool: Runner, tenant: str, trigger_id: str, action: FlowAction, handler: str,
+                   event: dict[str, Any], limits: Limits, deadline: float) -> ActionOutcome:
+    left_s = deadline - time.monotonic()
+    if left_s <= 0:
+        return ActionOutcome.failure(
+            TIMEOUT, ACTION_TIMEOUT, "the flow deadline passed before this action started")
+    return await pool.run(
+        tenant,
+        code_sha256=action.code_sha256,
+        source=action.code,
+        trigger_id=trigger_id,
+        handler=handler,
+        event=event,
+        secrets=action.secrets,
+        cache=action.cache,
+        limits=dataclasses.replace(limits, timeout_s=min(limits.timeout_s, left_s)),
+        action_key=f"{action.action_id}@{action.version}",
+    )
 
 
 async def run_flow(
@@ -64,42 +135,53 @@ async def run_flow(
     limits: Limits,
     deadline: float,
     handler: str | None = None,
+    resume: Resume | None = None,
 ) -> dict[str, Any]:
-    """Run `actions` in order; `deadline` is a time.monotonic() instant for the whole flow."""
-    handler = handler or TRIGGERS[trigger_id].handlers[0]
+    """Run `actions` in order; `deadline` is a time.monotonic() instant for the whole flow.
+
+    With `resume`, `actions` are the paused flow's (same versions) and running starts at
+    `resume.position` with the trigger's continuation handler; an action that defines none
+    is skipped, as in Auth0. A result with status `redirect` carries a private `pause`
+    (position, event, effects, records, actions) to store, never to answer with.
+    """
+    trigger = TRIGGERS[trigger_id]
+    default_handler = handler or trigger.handlers[0]
+    first = 0 if resume is None else resume.position
     status = SUCCESS
-    effects: list[dict[str, Any]] = []
-    records: list[dict[str, Any]] = []
-    for action in actions:
+    effects: list[dict[str, Any]] = [] if resume is None else list(resume.effects)
+    records: list[dict[str, Any]] = [] if resume is None else list(resume.records)
+    event = with_tenant(event, tenant)
+    extra: dict[str, Any] = {}
+    for index in range(first, len(actions)):
+        action = actions[index]
         if status != SUCCESS:
-            records.append(_record(action, SKIPPED, None))
+            records.append(_record(action, PENDING if status == REDIRECT else SKIPPED, None))
             continue
-        left_s = deadline - time.monotonic()
-        if left_s <= 0:
-            outcome = ActionOutcome.failure(
-                TIMEOUT, ACTION_TIMEOUT, "the flow deadline passed before this action started"
-            )
-        else:
-            outcome = await pool.run(
-                tenant,
-                code_sha256=action.code_sha256,
-                source=action.code,
-                trigger_id=trigger_id,
-                handler=handler,
-                event=event,
-                secrets=action.secrets,
-                cache=action.cache,
-                limits=dataclasses.replace(limits, timeout_s=min(limits.timeout_s, left_s)),
-                action_key=f"{action.action_id}@{action.version}",
-            )
-        records.append(_record(action, outcome.status, outcome))
+        continuing = resume is not None and index == first
+        this_handler = trigger.handlers[-1] if continuing else default_handler
+        outcome = await _run_one(pool, tenant, trigger_id, action, this_handler, event, limits,
+                                 deadline)
+        if continuing and has_no_handler(outcome):
+            records.append({**_record(action, SKIPPED, outcome, this_handler), "error": None})
+            continue
+        records.append(_record(action, outcome.status, outcome, this_handler))
         if outcome.status not in (OK, DENIED):
             status = FAILED  # the failing action's own effects are discarded
             continue
-        tagged = [{**e, "action": action.name, "version": action.version} for e in outcome.effects]
-        effects.extend(tagged)
-        if outcome.status == DENIED:
+        effects.extend({**e, "action": action.name, "version": action.version}
+                       for e in outcome.effects)
+        if outcome.status == DENIED:  # a deny wins over a redirect of the same action
             status = FLOW_DENIED
-        else:
-            event = apply_to_event(event, outcome.effects)
-    return {"trigger": trigger_id, "status": status, "effects": effects, "actions": records}
+            extra["denial"] = denial_of(action, outcome.effects)
+            continue
+        event = apply_to_event(event, outcome.effects)
+        target = redirect_of(outcome.effects)
+        if target is not None:
+            status = REDIRECT
+            extra.update(redirect=target, continuation=None, pause={
+                "position": index, "event": event, "effects": list(effects),
+                "records": list(records), "actions": [
+                    {"action_id": a.action_id, "name": a.name, "version": a.version}
+                    for a in actions]})
+    return {"trigger": trigger_id, "status": status, "effects": effects, "actions": records,
+            **extra}

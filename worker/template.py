@@ -1,9 +1,10 @@
 """The warm template (zygote): a process with the sandbox imported that forks children on request.
 
 The worker starts it with `python -m worker.template` (a clean interpreter: no asyncio, no
-threads, no Redis connection, no libssl or libseccomp mapped), so a fork copies only warm
-sandbox state: about a millisecond instead of an interpreter start-up. Messages are msgpack
-maps on a SOCK_SEQPACKET pair; descriptors travel with SCM_RIGHTS:
+threads, no Redis connection, no libseccomp mapped; libssl only as PyJWT's import brings it),
+so a fork copies only warm sandbox state: about a millisecond instead of an interpreter
+start-up. Messages are msgpack maps on a SOCK_SEQPACKET pair; descriptors travel with
+SCM_RIGHTS:
 
     worker -> template  {"op": "init", "bpf": bytes | None, "escape_hook": bool}  once
     template -> worker  {"op": "ready", "pid"}  once, after warm-up
@@ -36,6 +37,9 @@ WARM_MODULES = (
     "itertools", "functools", "collections", "decimal", "random", "string", "time",
     # what sandbox/apis/checks.py folds and parses hosts with (IDNA-style claim namespaces)
     "unicodedata", "stringprep", "ipaddress", "encodings.punycode",
+    # api.redirect's tokens (sandbox/apis/redirect.py). PyJWT's package also imports its
+    # JWKS client and with it urllib.request, http.client and ssl: about 60 us more per fork.
+    "jwt",
 )
 
 

@@ -1,4 +1,7 @@
-"""Namespaces that steer the flow: multifactor, redirect, validation, transaction, authentication."""
+"""Namespaces that steer the flow: multifactor, validation, transaction, authentication.
+
+api.redirect has its own module (sandbox/apis/redirect.py).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -13,17 +16,6 @@ class Multifactor(Namespace):
     def enable(self, provider: str, allow_remember_browser: bool = False) -> None:
         with self._calling("enable"):
             self._record("enable", provider=provider, allow_remember_browser=allow_remember_browser)
-
-
-class Redirect(Namespace):
-    """Auth0's encode_token/validate_token are not offered: actions hold no signing keys here."""
-
-    __slots__ = ()
-    _path = "redirect"
-
-    def send_user_to(self, url: str, query: dict[str, Any] | None = None) -> None:
-        with self._calling("send_user_to"):
-            self._record("send_user_to", url=url, query=query)
 
 
 class Validation(Namespace):

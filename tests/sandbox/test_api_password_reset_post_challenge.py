@@ -80,5 +80,5 @@ def test_bad_factor_option_values(make_value: Callable[[], Any], fragment: str) 
 
 def test_surface() -> None:
     api, _ = make_api(TRIGGER)
-    assert_surface(api, {"access": {"deny"}, "redirect": {"send_user_to"},
+    assert_surface(api, {"access": {"deny"}, "redirect": {"send_user_to", "encode_token", "validate_token"},
                          "authentication": {"challenge_with"}, "cache": {"get", "set", "delete"}})

@@ -199,7 +199,7 @@ def test_surface_and_immutability() -> None:
     assert_surface(api, {
         "access": {"deny"}, "id_token": {"set_custom_claim"},
         "access_token": {"set_custom_claim", "add_scope", "remove_scope"},
-        "multifactor": {"enable"}, "redirect": {"send_user_to"},
+        "multifactor": {"enable"}, "redirect": {"send_user_to", "encode_token", "validate_token"},
         "user": {"set_app_metadata", "set_user_metadata"}, "validation": {"error"},
         "transaction": {"set_metadata"}, "cache": {"get", "set", "delete"},
     })

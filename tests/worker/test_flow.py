@@ -1,4 +1,5 @@
-"""Flow semantics (Auth0's) with real sandbox children: order, metadata, deny, failure, deadline."""
+"""Flow semantics (Auth0's) with real sandbox children: order, metadata, deny, validation
+error, redirect pause and resume, failure, deadline."""
 from __future__ import annotations
 
 import time
@@ -8,7 +9,7 @@ import pytest
 
 from sandbox.limits import Limits
 from tests.worker.poolkit import action, sha
-from worker.flow import FlowAction, run_flow
+from worker.flow import FlowAction, Resume, run_flow
 from worker.pool import SandboxPool
 
 EVENT = {"user": {"user_id": "auth0|1", "email": "ada@example.com", "app_metadata": {}}}
@@ -65,7 +66,10 @@ async def test_deny_finishes_the_action_and_skips_the_rest(pool: SandboxPool) ->
     assert statuses(result) == ["ok", "denied", "skipped"]
     assert result["actions"][1]["logs"] == "after deny\n"
     assert result["actions"][2] == {"name": "read-plan", "version": 3, "status": "skipped",
-                                    "duration_ms": 0.0, "logs": "", "error": None}
+                                    "handler": None, "duration_ms": 0.0, "logs": "",
+                                    "error": None}
+    assert result["actions"][1]["handler"] == "on_execute_post_login"
+    assert result["denial"] == {"by": "access", "action": "deny", "reason": "blocked"}
 
 
 async def test_error_fails_the_flow_keeping_earlier_effects(pool: SandboxPool) -> None:
@@ -127,3 +131,122 @@ async def test_continuation_handler(pool: SandboxPool) -> None:
                             handler="on_continue_post_login")
     assert result["status"] == "success"
     assert [e["op"] for e in result["effects"]] == ["id_token.set_custom_claim"]
+
+
+async def test_validation_error_denies_and_says_so(pool: SandboxPool) -> None:
+    invalid = bound("check", "api.validation.error('weak_password', 'too short')\nprint('done')")
+    result = await flow(pool, [SET_PLAN, invalid, READ_PLAN])
+    assert result["status"] == "denied"
+    assert statuses(result) == ["ok", "denied", "skipped"]
+    assert result["denial"] == {"by": "validation", "action": "check",
+                                "code": "weak_password", "message": "too short"}
+    assert result["actions"][1]["logs"] == "done\n"
+
+
+async def test_transaction_metadata_is_visible_to_later_actions(pool: SandboxPool) -> None:
+    tag = bound("tag", "api.transaction.set_metadata('risk', 'low')")
+    read = bound("read", "api.id_token.set_custom_claim('risk', event.transaction.metadata.risk)")
+    result = await flow(pool, [tag, read])
+    assert result["status"] == "success"
+    assert result["effects"][1]["args"] == {"name": "risk", "value": "low"}
+
+
+async def test_the_worker_sets_event_tenant_id(pool: SandboxPool) -> None:
+    echo = bound("echo", "api.id_token.set_custom_claim('t', event.tenant.id)")
+    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=[echo],
+                            event={**EVENT, "tenant": {"id": "forged", "x": 1}},
+                            limits=Limits(), deadline=time.monotonic() + 5)
+    assert result["effects"][0]["args"] == {"name": "t", "value": "acme"}
+
+
+REDIRECTING = ("def on_execute_post_login(event, api):\n"
+               "    api.user.set_app_metadata('step', 1)\n"
+               "    api.redirect.send_user_to('https://consent.example/', {'a': 1})\n"
+               "def on_continue_post_login(event, api):\n"
+               "    api.id_token.set_custom_claim('answer', event.request.query.answer)\n"
+               "    api.id_token.set_custom_claim('step', event.user.app_metadata.step)\n")
+
+
+def coded(name: str, code: str, version: int = 1) -> FlowAction:
+    return FlowAction(action_id=f"id-{name}", name=name, version=version, code=code,
+                      code_sha256=sha(code), secrets={}, cache={})
+
+
+async def test_redirect_pauses_the_flow(pool: SandboxPool) -> None:
+    result = await flow(pool, [SET_PLAN, coded("consent", REDIRECTING, 4), READ_PLAN])
+    assert result["status"] == "redirect"
+    assert statuses(result) == ["ok", "ok", "pending"]
+    assert result["redirect"] == {"url": "https://consent.example/", "query": {"a": 1}}
+    assert result["continuation"] is None  # the gateway puts the token in
+    assert [e["action"] for e in result["effects"]] == ["set-plan", "consent", "consent"]
+    pause = result["pause"]
+    assert pause["position"] == 1
+    assert pause["event"]["user"]["app_metadata"] == {"plan": "gold", "step": 1}
+    assert pause["effects"] == result["effects"]
+    assert [r["name"] for r in pause["records"]] == ["set-plan", "consent"]
+    assert pause["actions"] == [{"action_id": "id-set-plan", "name": "set-plan", "version": 1},
+                                {"action_id": "id-consent", "name": "consent", "version": 4},
+                                {"action_id": "id-read-plan", "name": "read-plan", "version": 3}]
+
+
+async def test_resume_runs_on_continue_then_the_rest(pool: SandboxPool) -> None:
+    actions = [SET_PLAN, coded("consent", REDIRECTING, 4), READ_PLAN]
+    paused = await flow(pool, actions)
+    pause = paused["pause"]
+    event = {**pause["event"], "request": {"query": {"answer": "yes"}, "body": {}}}
+    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
+                            event=event, limits=Limits(), deadline=time.monotonic() + 20,
+                            resume=Resume(pause["position"], pause["effects"], pause["records"]))
+    assert result["status"] == "success"
+    assert "pause" not in result and "redirect" not in result
+    assert [(r["name"], r["status"], r["handler"]) for r in result["actions"]] == [
+        ("set-plan", "ok", "on_execute_post_login"), ("consent", "ok", "on_execute_post_login"),
+        ("consent", "ok", "on_continue_post_login"), ("read-plan", "ok", "on_execute_post_login")]
+    assert [(e["op"], e["action"]) for e in result["effects"]] == [  # before and after the pause
+        ("user.set_app_metadata", "set-plan"), ("user.set_app_metadata", "consent"),
+        ("redirect.send_user_to", "consent"), ("id_token.set_custom_claim", "consent"),
+        ("id_token.set_custom_claim", "consent"), ("id_token.set_custom_claim", "read-plan")]
+    claims = [e["args"] for e in result["effects"] if e["op"] == "id_token.set_custom_claim"]
+    assert claims == [{"name": "answer", "value": "yes"}, {"name": "step", "value": 1},
+                      {"name": "plan", "value": "gold"}]
+
+
+async def test_resume_skips_an_action_without_on_continue(pool: SandboxPool) -> None:
+    plain = coded("plain", "def on_execute_post_login(event, api):\n"
+                  "    api.redirect.send_user_to('https://x.example/')\n")
+    actions = [plain, SET_PLAN]
+    paused = await flow(pool, actions)
+    assert paused["status"] == "redirect"
+    pause = paused["pause"]
+    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
+                            event=pause["event"], limits=Limits(), deadline=time.monotonic() + 20,
+                            resume=Resume(pause["position"], pause["effects"], pause["records"]))
+    assert result["status"] == "success"
+    assert [(r["status"], r["handler"], r["error"]) for r in result["actions"]] == [
+        ("ok", "on_execute_post_login", None), ("skipped", "on_continue_post_login", None),
+        ("ok", "on_execute_post_login", None)]
+
+
+async def test_redirect_again_from_on_continue_pauses_again(pool: SandboxPool) -> None:
+    again = coded("again", "def on_execute_post_login(event, api):\n"
+                  "    api.redirect.send_user_to('https://one.example/')\n"
+                  "def on_continue_post_login(event, api):\n"
+                  "    api.redirect.send_user_to('https://two.example/')\n")
+    actions = [again, READ_PLAN]
+    pause = (await flow(pool, actions))["pause"]
+    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
+                            event=pause["event"], limits=Limits(), deadline=time.monotonic() + 20,
+                            resume=Resume(pause["position"], pause["effects"], pause["records"]))
+    assert result["status"] == "redirect"
+    assert result["redirect"] == {"url": "https://two.example/", "query": None}
+    assert statuses(result) == ["ok", "ok", "pending"]
+    assert result["pause"]["position"] == 0
+    assert len(result["pause"]["records"]) == 2
+
+
+async def test_deny_wins_over_a_redirect(pool: SandboxPool) -> None:
+    both = bound("both", "api.redirect.send_user_to('https://x.example/')\napi.access.deny('no')")
+    result = await flow(pool, [both, READ_PLAN])
+    assert result["status"] == "denied"
+    assert "pause" not in result
+    assert statuses(result) == ["denied", "skipped"]
