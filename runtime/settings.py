@@ -9,9 +9,13 @@ from pathlib import Path
 from runtime.errors import ConfigError
 
 MIB = 1024 * 1024
+# What fits the pipe between a worker and its sandbox children (worker/protocol.py frames).
+MAX_EGRESS_RESPONSE_BYTES = 4 * MIB
+MAX_EGRESS_REQUEST_BYTES = 512 * 1024
 
 
-def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0,
+         maximum: int | None = None) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -21,6 +25,8 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) 
         raise ConfigError(name, raw, "must be an integer") from None
     if value < minimum:
         raise ConfigError(name, raw, f"must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(name, raw, f"must be <= {maximum}")
     return value
 
 
@@ -87,6 +93,13 @@ class Settings:
     # Test-only (worker/child.py): source starting with "#!unrestricted" runs unrestricted.
     insecure_test_escape_hook: bool = False
     redis_socket_timeout_s: float = 5.0
+    # fetch() from actions (worker/egress.py). Loopback is refused unless this is set (tests,
+    # local development; logged at start); private and metadata addresses always are.
+    egress_allow_loopback: bool = False
+    egress_max_requests: int = 20  # requests (redirect hops included) per execution
+    egress_max_response_bytes: int = MIB  # a response body, then FetchError("too_large")
+    egress_max_request_bytes: int = 256 * 1024  # a request body
+    egress_max_concurrent: int = 16  # requests in flight per worker process
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -118,4 +131,11 @@ class Settings:
             child_cpu_budget_s=_float(env, "ACTIONS_CHILD_CPU_BUDGET_S", 300.0, minimum=1.0),
             insecure_test_escape_hook=_bool(env, "ACTIONS_INSECURE_TEST_ESCAPE_HOOK", False),
             redis_socket_timeout_s=_float(env, "ACTIONS_REDIS_SOCKET_TIMEOUT_S", 5.0, minimum=0.1),
+            egress_allow_loopback=_bool(env, "ACTIONS_EGRESS_ALLOW_LOOPBACK", False),
+            egress_max_requests=_int(env, "ACTIONS_EGRESS_MAX_REQUESTS", 20, minimum=0),
+            egress_max_response_bytes=_int(env, "ACTIONS_EGRESS_MAX_RESPONSE_BYTES", MIB,
+                                           minimum=1024, maximum=MAX_EGRESS_RESPONSE_BYTES),
+            egress_max_request_bytes=_int(env, "ACTIONS_EGRESS_MAX_REQUEST_BYTES", 256 * 1024,
+                                          minimum=0, maximum=MAX_EGRESS_REQUEST_BYTES),
+            egress_max_concurrent=_int(env, "ACTIONS_EGRESS_MAX_CONCURRENT", 16, minimum=1),
         )

@@ -12,6 +12,7 @@ from sandbox.api import build_api
 from sandbox.effects import EffectRecorder
 from sandbox.errors import ActionTimeout, SizeLimitError
 from sandbox.event import EventView
+from sandbox.fetch import Transport
 from sandbox.guards import guard_hooks, restricted_builtins
 from sandbox.imports import forget_run_state, import_hook
 from sandbox.limits import Limits
@@ -35,10 +36,12 @@ MODULE_NAME = "action"  # `__name__` inside the action, hence its classes' `__mo
 
 def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[str, Any],
                secrets: Mapping[str, str], cache: Mapping[str, Any],
-               limits: Limits, log_sink: Callable[[str], None] | None = None) -> ActionOutcome:
+               limits: Limits, log_sink: Callable[[str], None] | None = None,
+               fetch_transport: Transport | None = None) -> ActionOutcome:
     """Execute the action module in fresh globals and call `handler(event, api)`.
 
-    `log_sink` receives printed text as it is printed (sandbox/logs.py).
+    `log_sink` receives printed text as it is printed (sandbox/logs.py); `fetch_transport`
+    carries the action's fetch() requests to whoever makes them (sandbox/fetch.py).
 
     Never raises for anything the action does. Safe to call repeatedly in one process: every
     run gets new globals, builtins, module views, `random`, api and recorder. Owns SIGALRM for
@@ -52,7 +55,7 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
     except ValueError as exc:
         return ActionOutcome.failure(ERROR, PLATFORM_ERROR, str(exc), error_type="ValueError")
     deadline = Deadline(limits.timeout_s)
-    namespace = fresh_globals(limits, logs, deadline)
+    namespace = fresh_globals(limits, logs, deadline, fetch_transport)
     outcome: ActionOutcome
     try:
         with deadline:
@@ -90,11 +93,12 @@ def run_action(code: CodeType, *, trigger_id: str, handler: str, event: Mapping[
     return outcome
 
 
-def fresh_globals(limits: Limits, logs: LogBuffer, deadline: Deadline) -> dict[str, Any]:
+def fresh_globals(limits: Limits, logs: LogBuffer, deadline: Deadline,
+                  fetch_transport: Transport | None = None) -> dict[str, Any]:
     """The globals of one run; nothing in them is shared with another run."""
     namespace = guard_hooks(limits)
     namespace.update(
-        __builtins__=restricted_builtins(limits, import_hook()),
+        __builtins__=restricted_builtins(limits, import_hook(), fetch_transport),
         __name__=MODULE_NAME,
         _print_=logs.collector,
         _deadline_=deadline.check,

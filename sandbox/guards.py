@@ -16,6 +16,7 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from sandbox import iterators
 from sandbox.errors import ActionMemoryError, SizeLimitError
+from sandbox.fetch import Transport, fetch_builtins
 from sandbox.limits import Limits
 
 # Taken from the real builtins unchanged. Not here, on purpose: open, eval, exec, compile, input,
@@ -304,8 +305,13 @@ _SAFE_BUILTINS_TABLE = MappingProxyType(
     {name: getattr(builtins, name) for name in SAFE_BUILTINS | SAFE_EXCEPTIONS})
 
 
-def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict[str, Any]:
-    """A fresh `__builtins__` dict for one run (a copy: the table itself is never handed out)."""
+def restricted_builtins(limits: Limits, import_hook: Callable[..., Any],
+                        fetch_transport: Transport | None = None) -> dict[str, Any]:
+    """A fresh `__builtins__` dict for one run (a copy: the table itself is never handed out).
+
+    `fetch` sends its requests through `fetch_transport` (the worker makes them, see
+    sandbox/fetch.py); without one every fetch() raises FetchError("unavailable").
+    """
     table = dict(_SAFE_BUILTINS_TABLE)
     table.update(
         getattr=guarded_getattr,
@@ -318,6 +324,7 @@ def restricted_builtins(limits: Limits, import_hook: Callable[..., Any]) -> dict
         MemoryError=ActionMemoryError,
         __import__=import_hook,
         **iterators.BUILTINS,
+        **fetch_builtins(fetch_transport, limits),
     )
     return table
 

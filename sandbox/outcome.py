@@ -34,6 +34,9 @@ class ActionOutcome:
     duration_ms: float = 0.0
     # {"class": ACTION_ERROR|..., "type": "KeyError", "message": "...", "line": 4 or None}
     error: dict[str, Any] | None = None
+    # The requests the worker made for the action's fetch() calls (worker/egress.py): set by
+    # the worker from what it did, never taken from a child's reply.
+    fetches: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -97,6 +97,7 @@ class Runner:
             cache=request["cache"],
             limits=limits,
             log_sink=_log_sender(request.get("job")),
+            fetch_transport=_fetch_sender(request.get("job")),
         )
         return _reply(request, outcome, compiled)
 
@@ -104,6 +105,21 @@ class Runner:
 def _log_sender(job: Any) -> Any:
     def send(text: str) -> None:
         protocol.write_frame_fd(PIPE_FD, {"op": protocol.LOG, "job": job, "text": text})
+    return send
+
+
+def _fetch_sender(job: Any) -> Any:
+    """fetch()'s transport: the request to the worker, then block until its answer. Anything
+    but the answer to this job means the pipe is out of step: the child exits."""
+    def send(request: dict[str, Any]) -> dict[str, Any]:
+        protocol.write_frame_fd(PIPE_FD, {"op": protocol.FETCH, "job": job, "request": request})
+        try:
+            reply = protocol.read_frame_fd(PIPE_FD)
+        except ProtocolError:
+            os._exit(EXIT_PROTOCOL)
+        if reply is None or reply.get("op") != protocol.FETCH_REPLY or reply.get("job") != job:
+            os._exit(EXIT_PROTOCOL)
+        return reply
     return send
 
 

@@ -25,6 +25,7 @@ from sandbox.limits import Limits
 from sandbox.triggers import TRIGGERS
 from worker import actioncache, reclaim, retry
 from worker.answers import AnswerBatcher
+from worker.egress import Egress, with_egress
 from worker.failure_policy import apply_failure_policy
 from worker.flow import FlowAction, run_flow
 from worker.flowcache import FlowCache
@@ -54,6 +55,8 @@ class Consumer:
         self.redis = redis
         self.pool = pool
         self.flow_runner = flow_runner  # bench/ swaps in a no-op to measure the queue path alone
+        # Each flow run gets its own egress scope: its fetch() requests, session and count.
+        self.flow_runner = with_egress(flow_runner, Egress.for_worker(redis, settings))
         self.settings = settings
         self.worker_id = worker_id
         self.slots = slots

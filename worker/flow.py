@@ -70,6 +70,7 @@ def _record(action: FlowAction, status: str, outcome: ActionOutcome | None,
         "duration_ms": round(outcome.duration_ms, 3) if outcome else 0.0,
         "logs": outcome.logs if outcome else "",
         "error": outcome.error if outcome else None,
+        "fetches": outcome.fetches if outcome else [],
     }
 
 

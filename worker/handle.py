@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.fetch import TOO_MANY_REQUESTS, UNAVAILABLE, FetchError
 from sandbox.limits import Limits
 from sandbox.outcome import (
     ACTION_ERROR,
@@ -27,11 +28,47 @@ from sandbox.outcome import (
 )
 from worker import protocol, verdict
 from worker.child import EXIT_MEMORY
+from worker.egress import EgressScope, error_reply
 from worker.errors import ProtocolError, SandboxUnavailable
 from worker.spawner import Forked, Spawner
 
 SPAWN_TIMEOUT_S = 10.0
 EXIT_WAIT_S = 2.0  # how long to wait for the template to report a dead child's status
+# A request ends this long before the action's time does, so the child gets its answer (a
+# FetchError "timeout" at worst) before its own alarm fires.
+FETCH_MARGIN_S = 0.05
+
+
+class FetchLedger:
+    """The fetch() requests of one job: each FETCH frame answered through the execution's
+    egress scope, and recorded. The frame itself must be well formed (this job, a map);
+    what is wrong inside the request is answered with a FetchError, which the action may
+    catch. A child that asks again after being told it made too many ignored the answer,
+    which an honest one never does: that is a protocol breach."""
+
+    def __init__(self, job: int, scope: EgressScope | None, deadline: float) -> None:
+        self.job = job
+        self.scope = scope
+        self.deadline = deadline
+        self.records: list[dict[str, Any]] = []
+        self._refused_for_count = False
+
+    async def answer(self, message: dict[str, Any]) -> bytes:
+        if type(message.get("job")) is not int or message["job"] != self.job:
+            raise ProtocolError("a fetch frame for another job")
+        if type(message.get("request")) is not dict:
+            raise ProtocolError("a fetch frame without a request map")
+        if self._refused_for_count:
+            raise ProtocolError("fetch frames after too_many_requests")
+        if self.scope is None:
+            reply = error_reply(FetchError(UNAVAILABLE, "no egress for this run"))
+        else:
+            reply, records = await self.scope.fetch(message["request"], deadline=self.deadline)
+            self.records.extend(records)
+        error = reply.get("error")
+        if error is not None and error.get("reason") == TOO_MANY_REQUESTS:
+            self._refused_for_count = True
+        return protocol.encode({"op": protocol.FETCH_REPLY, "job": self.job, **reply})
 
 
 @dataclass
@@ -43,6 +80,7 @@ class Exchange:
     compiled: bool = False  # the child had to compile (a code-cache miss)
     watchdog_killed: bool = False
     died: bool = False
+    fetched: bool = False  # the action made requests: running it again would repeat them
 
     @property
     def invalid_effect(self) -> bool:
@@ -124,21 +162,38 @@ class ChildHandle:
         return child
 
     async def exchange(self, frame: bytes, limits: Limits, grace_s: float, *, job: int,
-                       trigger_id: str, cache_keys: Collection[str] | None) -> Exchange:
+                       trigger_id: str, cache_keys: Collection[str] | None,
+                       egress: EgressScope | None = None) -> Exchange:
         """Send job number `job` and wait for its outcome, at most `limits.timeout_s + grace_s`;
-        the reply is judged by worker/verdict.py (`cache_keys` as check_effects takes them)."""
+        the reply is judged by worker/verdict.py (`cache_keys` as check_effects takes them).
+        The action's fetch() requests are made through `egress` meanwhile (FETCH frames),
+        within its time; the outcome lists them in `fetches`, whatever the child says."""
         started = time.monotonic()
+        fetches = FetchLedger(job, egress, started + limits.timeout_s - FETCH_MARGIN_S)
+        result = await self._exchange(frame, limits, grace_s, job, trigger_id, cache_keys,
+                                      started, fetches)
+        result.outcome.fetches = fetches.records
+        result.fetched = bool(fetches.records)
+        return result
 
+    async def _exchange(self, frame: bytes, limits: Limits, grace_s: float, job: int,
+                        trigger_id: str, cache_keys: Collection[str] | None, started: float,
+                        fetches: FetchLedger) -> Exchange:
         printed = verdict.StreamedLogs(job, limits.log_limit_bytes)
 
         async def send_and_receive() -> dict[str, Any]:
             self.writer.write(frame)
             await self.writer.drain()
-            while True:  # log frames as the action prints, then its result
+            while True:  # log and fetch frames as the action runs, then its result
                 message = await protocol.read_frame(self.reader)
-                if message.get("op") != protocol.LOG:
+                op = message.get("op")
+                if op == protocol.LOG:
+                    printed.add(message)
+                elif op == protocol.FETCH:
+                    self.writer.write(await fetches.answer(message))
+                    await self.writer.drain()
+                else:
                     return message
-                printed.add(message)
 
         def elapsed_ms() -> float:
             return (time.monotonic() - started) * 1000

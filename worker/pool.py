@@ -24,6 +24,7 @@ from sandbox.limits import Limits
 from sandbox.outcome import CRASHED, ERROR, PLATFORM_ERROR, ActionOutcome
 from worker import child as child_module
 from worker import protocol
+from worker.egress import EgressScope
 from worker.errors import PoolClosed, ProtocolError, SandboxUnavailable, WorkerError
 from worker.handle import ChildHandle
 from worker.spawner import Spawner
@@ -252,16 +253,18 @@ class SandboxPool:
         cache: Mapping[str, Any] | None,
         limits: Limits,
         action_key: str = "",
+        egress: EgressScope | None = None,
     ) -> ActionOutcome:
         """Run one action for `tenant` in one of that tenant's children.
 
         `cache` is the action's api.cache entries, or None when they were not loaded (its
         cache effects are then refused). `action_key` names the action version, for
-        per-action affinity.
+        per-action affinity. `egress` makes its fetch() requests (None: fetch is unavailable).
 
         A child that dies on its own mid-run (killed from outside, crashed) gets one re-run in a
         fresh child with the time left: an action's only effects are in its reply, so running
-        it again cannot do anything twice. A second death is reported as platform_error.
+        it again cannot do anything twice, unless it made requests: a run that fetched is
+        never re-run. A second death is reported as platform_error.
         """
         if not self._started or self._closed:
             raise PoolClosed("the sandbox pool is not running")
@@ -280,22 +283,24 @@ class SandboxPool:
                 f"{CrashBudget.CRASHES} times within {CrashBudget.WINDOW_S:g} s; its runs are "
                 f"refused for {paused:.0f} s more", error_type="CrashBudgetExceeded")
         started = time.monotonic()
-        outcome, died = await self._run_once(owner, request, limits, cache_keys)
+        outcome, died = await self._run_once(owner, request, limits, cache_keys, egress)
         if (outcome.error or {}).get("class") == CRASHED:
             self._crashes.note(tenant)
         left_s = limits.timeout_s - (time.monotonic() - started)
-        if died and left_s > MIN_RERUN_S and not self._closed and not self._crashes.paused_s(
-                tenant):
+        if died and not outcome.fetches and left_s > MIN_RERUN_S and not self._closed and (
+                not self._crashes.paused_s(tenant)):
             self.stats.reruns += 1
             retry_limits = dataclasses.replace(limits, timeout_s=left_s)
             outcome, _ = await self._run_once(
-                owner, {**request, "limits": dict(vars(retry_limits))}, retry_limits, cache_keys)
+                owner, {**request, "limits": dict(vars(retry_limits))}, retry_limits, cache_keys,
+                egress)
             if (outcome.error or {}).get("class") == CRASHED:
                 self._crashes.note(tenant)
         return outcome
 
     async def _run_once(self, tenant: str, request: dict[str, Any], limits: Limits,
-                        cache_keys: frozenset[str] | None) -> tuple[ActionOutcome, bool]:
+                        cache_keys: frozenset[str] | None,
+                        egress: EgressScope | None = None) -> tuple[ActionOutcome, bool]:
         """The outcome, and whether the child died on its own during the run."""
         job = next(self._jobs)
         try:
@@ -319,7 +324,7 @@ class SandboxPool:
             try:
                 result = await child.exchange(
                     frame, limits, self.grace_s, job=job, trigger_id=str(request["trigger_id"]),
-                    cache_keys=cache_keys)
+                    cache_keys=cache_keys, egress=egress)
             except BaseException:  # cancelled mid-run: the child's state is unknown
                 self._kill(child)
                 raise

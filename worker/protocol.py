@@ -28,8 +28,12 @@ _HEADER = struct.Struct(">I")
 READY = "ready"  # after containment: the ContainmentReport fields
 RESULT = "result"  # {"job": int, "outcome": ActionOutcome dict, "compiled": bool}
 LOG = "log"  # {"job": int, "text": str}: printed text, sent as it is printed
+FETCH = "fetch"  # {"job": int, "request": sandbox.fetch request map}; the child then waits
 # Worker -> child ops.
 RUN = "run"  # {"job": int, ...}: the child echoes `job`, so a stale or forged reply is seen
+# {"job": int, "response": {status, headers, body, url, redirected}} or
+# {"job": int, "error": {"reason", "message"}}: the answer to the child's FETCH
+FETCH_REPLY = "fetch_reply"
 
 # msgpack's own limits, set explicitly: no container or string past these, no ext types
 # (which would decode into objects other than plain data). Nesting is bounded by the C

@@ -19,6 +19,7 @@ from typing import Any
 
 from sandbox import api as api_module
 from sandbox import event as event_module
+from sandbox import fetch as fetch_module
 from sandbox import guards, imports
 from sandbox.limits import Limits
 
@@ -36,6 +37,7 @@ SANDBOX_CLASSES = {
     "api.cache": api_module.Cache,
     "event": event_module.EventView, "event.<map>": event_module.EventMapView,
     "event.secrets": event_module.SecretsView,
+    "fetch.Response": fetch_module.Response, "fetch.Headers": fetch_module.Headers,
 }
 
 
@@ -92,8 +94,12 @@ BUILTIN_ARGS = ("works on builtin values; the action cannot make subclasses of t
 BOUND_ONLY = ("reachable only bound to an instance the library made (the attribute guard "
               "refuses taking it from the class), so `self` is always genuine")
 API = "the sandbox's own api/event surface: exact-type checks, values deep-copied to plain data"
+FETCH = ("the sandbox's own fetch surface (sandbox/fetch.py): arguments checked by exact type "
+         "and copied to plain data before they leave; responses are plain data the worker sent")
 
 REVIEWED: dict[str, str] = {
+    **_reviewed(FETCH, "builtins.fetch", "fetch.Response.json", "fetch.Headers.get",
+                "fetch.Headers.items", "fetch.Headers.keys", "fetch.Headers.values"),
     **_reviewed(OWN_GUARD, "builtins.__import__", "builtins.delattr", "builtins.getattr",
                 "builtins.hasattr", "builtins.iter", "builtins.pow", "builtins.setattr",
                 "builtins.sum", "builtins.map", "builtins.filter", "builtins.zip",
