@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
+from runtime import continue_api
 from runtime.execution_api import setup_execution
 from runtime.handlers import actions, tenants, triggers, versions
 from runtime.handlers import settings as settings_routes
@@ -46,7 +47,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Applica
             await client.aclose()
 
         app.cleanup_ctx.append(redis_ctx)
-    for module in (tenants, actions, versions, triggers, settings_routes):
+    for module in (tenants, actions, versions, triggers, settings_routes, continue_api):
         app.router.add_routes(module.routes)
     setup_execution(app)  # last: its cleanup_ctx runs after (and stops before) the Redis one
     return app

@@ -16,6 +16,7 @@ from runtime.errors import ApiError
 from runtime.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, settings_of
 from runtime.jobs import TEST, Job, encode_result, new_execution_id, now_ms
 from runtime.metrics import METRICS_KEY, GatewayMetrics
+from runtime.store import continuations
 from runtime.store.flows import load_draft
 from runtime.store.tenant_settings import SettingsCache, TenantSettings
 from sandbox.triggers import TRIGGERS, Trigger
@@ -72,9 +73,23 @@ def wait_s(request: web.Request, job: Job) -> float:
     return (job.deadline_ms - now_ms()) / 1000 + settings_of(request).kill_grace_s + REPLY_MARGIN_S
 
 
+def can_pause(trigger: Trigger) -> bool:
+    """Triggers with a continuation handler have api.redirect: their flows may pause."""
+    return len(trigger.handlers) > 1
+
+
+def with_continuation(result: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """The answer of a paused flow carries the token that continues it (the worker stored
+    only the token's hash)."""
+    if result.get("status") == "redirect" and "continuation" in result:
+        return {**result, "continuation": token}
+    return result
+
+
 async def run_job(request: web.Request, job: Job, trigger: Trigger,
-                  max_inflight: int) -> web.Response:
-    """Queue `job`; blocking triggers wait for the result, background ones answer 202 at once."""
+                  max_inflight: int, continuation: str | None = None) -> web.Response:
+    """Queue `job`; blocking triggers wait for the result, background ones answer 202 at once.
+    `continuation` is the token whose hash `job` carries, for the answer if the flow pauses."""
     settings = settings_of(request)
     dispatcher = request.app[DISPATCHER_KEY]
     metrics = request.app[METRICS_KEY]
@@ -106,7 +121,7 @@ async def run_job(request: web.Request, job: Job, trigger: Trigger,
     finally:
         metrics.waiting.dec()
     metrics.observe_result(result, time.perf_counter() - started)
-    return respond(request, result)
+    return respond(request, with_continuation(result, continuation))
 
 
 def idempotency_key(request: web.Request) -> str | None:
@@ -128,7 +143,12 @@ async def replay(request: web.Request, job: Job, execution_id: str,
                        headers={"Idempotent-Replay": "true"})
     record = await request.app[DISPATCHER_KEY].wait_record(job.tenant, execution_id,
                                                            wait_s(request, job))
-    return respond(request, public_record(record), headers={"Idempotent-Replay": "true"})
+    token = None
+    if record.get("status") == "redirect" and record.get("kind") != TEST:
+        # The first answer's token is lost with it: a fresh one replaces it.
+        token = await continuations.reissue(redis_of(request), job.tenant, execution_id, now_ms())
+    return respond(request, with_continuation(public_record(record), token),
+                   headers={"Idempotent-Replay": "true"})
 
 
 def public_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +174,14 @@ async def execute(request: web.Request) -> web.Response:
     trigger = trigger_of(request.match_info["trigger_id"])
     current, limits = await tenant_limits(request, tenant)
     budget_s = requested_budget_s(request, limits["flow_deadline_s"])
+    if "handler" in request.query:
+        raise ApiError(400, "invalid_handler", "?handler= is gone: continue a redirected "
+                       "flow with POST /v1/tenants/{tenant}/executions/{id}/continue")
     event = await read_body(request)
+    token, digest = continuations.new_token() if can_pause(trigger) else (None, None)
     job = new_job(tenant, trigger.id, event, budget_s, limits, on_error=current.policy(trigger.id),
-                  handler=handler_of(trigger, request.query.get("handler")))
-    return await run_job(request, job, trigger, limits["max_inflight"])
+                  continuation_sha256=digest)
+    return await run_job(request, job, trigger, limits["max_inflight"], token)
 
 
 @routes.post("/v1/tenants/{tenant}/actions/{id}/test")

@@ -10,6 +10,7 @@ import msgpack
 
 FLOW = "flow"  # run the trigger's bound, deployed actions
 TEST = "test"  # run one action's current draft (management test run)
+CONTINUE = "continue"  # resume a paused flow at its redirecting action (`resume` says where)
 
 
 def new_execution_id() -> str:
@@ -36,6 +37,11 @@ class Job:
     handler: str | None = None
     on_error: str = "fail_closed"
     attempt: int = 1
+    # sha256 of the token the gateway hands out if this run pauses on a redirect (the token
+    # itself never reaches Redis); None: no continuation (test runs)
+    continuation_sha256: str | None = None
+    # CONTINUE jobs: {"position", "effects", "records", "actions", "spent"} of the paused flow
+    resume: dict[str, Any] | None = None
     submitted_ms: int = field(default_factory=now_ms)
 
     def encode(self) -> bytes:

@@ -18,6 +18,14 @@ ar:t:{t}:cache:{action}              hash    api.cache key -> msgpack {"value", 
 ar:t:{t}:exec:{execution}            string  msgpack execution record, TTL settings.execution_ttl_s
 ar:t:{t}:inflight                    zset    execution ids in flight, scored by deadline (epoch ms)
 ar:t:{t}:idem:{key}                  string  execution id for an Idempotency-Key, with a TTL
+ar:t:{t}:cont:{execution}            hash    continuation of a paused (redirected) execution:
+                                             sha256 (of the token handed out, never the token),
+                                             expires_at_ms, used ("0"/"1"), spent (sha256s of its
+                                             earlier tokens); kept a day past expiry, so a late
+                                             continue is told "expired", not "not found"
+ar:t:{t}:contstate:{execution}       string  msgpack paused flow: trigger, event, effects,
+                                             records, position, actions (ids, names, versions;
+                                             no code, no secrets); TTL the continuation TTL
 ar:jobs                              stream  jobs; field "job" = msgpack job; group "workers"
 ar:results:{gateway}                 stream  results for one gateway process; field "r" = msgpack
 ar:workers                           zset    worker id scored by last heartbeat (epoch ms)
@@ -84,6 +92,14 @@ def cache(t: str, action_id: str) -> str:
 
 def execution(t: str, execution_id: str) -> str:
     return _t(t, f"exec:{execution_id}")
+
+
+def continuation(t: str, execution_id: str) -> str:
+    return _t(t, f"cont:{execution_id}")
+
+
+def continuation_state(t: str, execution_id: str) -> str:
+    return _t(t, f"contstate:{execution_id}")
 
 
 def inflight(t: str) -> str:

@@ -83,6 +83,7 @@ class Settings:
     max_queue_length: int = 1000
     execution_ttl_s: int = 10 * 24 * 3600
     idempotency_ttl_s: int = 24 * 3600
+    continuation_ttl_s: int = 3600  # how long a redirected flow waits for its continue call
     background_attempts: int = 3  # runs of a background flow before it is dead-lettered
     background_backoff_s: float = 1.0  # first retry delay; doubles each attempt
     # Refuse to run without seccomp unless this is set (logged loudly).
@@ -124,6 +125,7 @@ class Settings:
             max_queue_length=_int(env, "ACTIONS_MAX_QUEUE_LENGTH", 1000, minimum=1),
             execution_ttl_s=_int(env, "ACTIONS_EXECUTION_TTL_S", 10 * 24 * 3600, minimum=1),
             idempotency_ttl_s=_int(env, "ACTIONS_IDEMPOTENCY_TTL_S", 24 * 3600, minimum=1),
+            continuation_ttl_s=_int(env, "ACTIONS_CONTINUATION_TTL_S", 3600, minimum=1),
             background_attempts=_int(env, "ACTIONS_BACKGROUND_ATTEMPTS", 3, minimum=1),
             background_backoff_s=_float(env, "ACTIONS_BACKGROUND_BACKOFF_S", 1.0, minimum=0.0),
             insecure_no_seccomp=_bool(env, "ACTIONS_INSECURE_NO_SECCOMP", False),

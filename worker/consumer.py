@@ -18,17 +18,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from runtime import keys
 from runtime.dispatch import read_block_ms
 from runtime.errors import ApiError
-from runtime.jobs import FLOW, Job, encode_result, now_ms
+from runtime.jobs import CONTINUE, FLOW, Job, encode_result, now_ms
 from runtime.settings import Settings
-from runtime.store.flows import load_draft
+from runtime.store import continuations
+from runtime.store.flows import load_draft, load_pinned
 from sandbox.limits import Limits
 from sandbox.triggers import TRIGGERS
 from worker import actioncache, reclaim, retry
 from worker.answers import AnswerBatcher
 from worker.egress import Egress, with_egress
 from worker.failure_policy import apply_failure_policy
-from worker.flow import FlowAction, run_flow
-from worker.flowcache import FlowCache
+from worker.flow import FlowAction, Resume, run_flow
+from worker.flowcache import FlowCache, to_flow_action
 from worker.pool import SandboxPool
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,14 @@ def platform_failure(job: Job, message: str) -> dict[str, Any]:
         "actions": [], "error": {"class": "platform_error", "type": None, "message": message,
                                  "line": None},
     }
+
+
+def resume_of(job: Job) -> Resume | None:
+    """Where a CONTINUE job picks its paused flow up (the gateway copied it from the store)."""
+    if job.kind != CONTINUE or not job.resume:
+        return None
+    return Resume(position=int(job.resume["position"]), effects=list(job.resume["effects"]),
+                  records=list(job.resume["records"]))
 
 
 class Consumer:
@@ -178,8 +187,10 @@ class Consumer:
                 job, "the job was dead-lettered: running it killed its worker twice")
         else:
             result, cache_writes = await self._execute(job, rev)
+        pause = result.pop("pause", None)  # the paused flow's state: stored, never answered
         result = apply_failure_policy(result, job.on_error)
-        await self._retrying(lambda: self._answer(entry_id, job, result, cache_writes, poison))
+        await self._retrying(lambda: self._answer(entry_id, job, result, cache_writes, poison,
+                                                  pause))
 
     async def _execute(self, job: Job, rev: int) -> tuple[dict[str, Any], list[tuple[str, list]]]:
         if now_ms() >= job.deadline_ms:
@@ -195,7 +206,8 @@ class Consumer:
                         memory_limit_bytes=self.settings.memory_limit_bytes)
         flow = await self.flow_runner(self.pool, tenant=job.tenant, trigger_id=job.trigger,
                                       actions=actions, event=job.event, limits=limits,
-                                      deadline=deadline, handler=job.handler)
+                                      deadline=deadline, handler=job.handler,
+                                      resume=resume_of(job))
         by_name = {a.name: a.action_id for a in actions}
         writes: dict[str, list] = {}
         for effect in flow["effects"]:
@@ -206,6 +218,9 @@ class Consumer:
     async def _actions_for(self, job: Job, rev: int) -> list[FlowAction]:
         if job.kind == FLOW:
             actions = await self.flows.get(job.tenant, job.trigger, rev)
+        elif job.kind == CONTINUE:  # the versions the flow paused with, never newer ones
+            pinned = await load_pinned(self.redis, job.tenant, (job.resume or {})["actions"])
+            actions = [to_flow_action(doc) for doc in pinned]
         else:
             draft = await load_draft(self.redis, job.tenant, job.action_id or "")
             code = draft["code"]
@@ -232,13 +247,16 @@ class Consumer:
                 if a.action_id in snapshots else a for a in actions]
 
     async def _answer(self, entry_id: bytes, job: Job, result: dict[str, Any],
-                      cache_writes: list[tuple[str, list]], poison: bool = False) -> None:
-        """Result, record, cache writes, retry or dead letter, release and ack in one MULTI."""
+                      cache_writes: list[tuple[str, list]], poison: bool = False,
+                      pause: dict[str, Any] | None = None) -> None:
+        """Result, record, cache writes, continuation, retry or dead letter, release and ack
+        in one MULTI."""
         await self.answers.commit(lambda pipe: self._queue_answer(
-            pipe, entry_id, job, result, cache_writes, poison))
+            pipe, entry_id, job, result, cache_writes, poison, pause))
 
     def _queue_answer(self, pipe: Any, entry_id: bytes, job: Job, result: dict[str, Any],
-                      cache_writes: list[tuple[str, list]], poison: bool) -> None:
+                      cache_writes: list[tuple[str, list]], poison: bool,
+                      pause: dict[str, Any] | None = None) -> None:
         state = "final"
         failed_background = (not TRIGGERS[job.trigger].blocking and job.kind == FLOW
                              and result["on_error"]["applied"])
@@ -262,6 +280,14 @@ class Consumer:
                  ex=self.settings.execution_ttl_s)
         for action_id, effects in cache_writes:
             actioncache.queue_writes(pipe, job.tenant, action_id, effects)
+        if job.kind == CONTINUE:
+            continuations.queue_finish(pipe, job.tenant, job.id)
+        if pause is not None and job.continuation_sha256 and not poison:
+            continuations.queue_pause(
+                pipe, job.tenant, job.id, token_sha256=job.continuation_sha256,
+                spent=list((job.resume or {}).get("spent") or []),
+                state={"trigger": job.trigger, **pause},
+                ttl_s=self.settings.continuation_ttl_s, now_ms=now_ms())
         pipe.zrem(keys.inflight(job.tenant), job.id)
         pipe.xack(keys.JOBS, keys.JOBS_GROUP, entry_id)
         pipe.xdel(keys.JOBS, entry_id)

@@ -92,6 +92,35 @@ async def resolve_flow(redis: Redis, tenant: str, trigger_id: str) -> tuple[int,
                    headers={"Retry-After": "1"})
 
 
+async def load_pinned(redis: Redis, tenant: str, pinned: list[dict[str, Any]]) -> list[dict]:
+    """The given action versions ({action_id, name, version}, in order) with their code and
+    the actions' current secrets, in resolve_flow's shape: a continued flow runs the versions
+    it paused with. 409 version_gone when one was deleted meanwhile."""
+    if not pinned:
+        return []
+    async with redis.pipeline(transaction=True) as pipe:
+        for item in pinned:
+            pipe.hget(keys.versions(tenant, item["action_id"]), str(item["version"]))
+            pipe.hgetall(keys.secrets(tenant, item["action_id"]))
+        replies = await pipe.execute()
+    flow = []
+    for index, item in enumerate(pinned):
+        raw_version, raw_secrets = replies[2 * index], replies[2 * index + 1]
+        if raw_version is None:
+            raise ApiError(409, "version_gone", f"action {item['name']!r} version "
+                           f"{item['version']} was deleted while the flow was paused")
+        version = unpack(raw_version)
+        flow.append({
+            "action_id": item["action_id"],
+            "name": item["name"],
+            "version": version["number"],
+            "code": version["code"],
+            "code_sha256": version["code_sha256"],
+            "secrets": _decode_secrets(raw_secrets),
+        })
+    return flow
+
+
 async def load_draft(redis: Redis, tenant: str, action_id: str) -> dict[str, Any]:
     """The draft for a test run: {action_id, name, code, code_sha256, status, errors, secrets,
     supported_triggers}. 404 action_not_found."""

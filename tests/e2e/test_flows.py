@@ -205,22 +205,3 @@ def test_admin_sets_tenant_limits(service: Service, tenant: dict) -> None:
     reply = execute(service, tenant, "post-login", LOGIN_EVENT)
     assert reply.body["actions"][0]["status"] == "timeout"
     assert time.monotonic() - started < 0.2 + 0.5 + 2.0  # limit + kill grace + generous margin
-
-
-def test_continuation_handler_after_a_redirect(service: Service, tenant: dict) -> None:
-    """?handler= picks one of the trigger's own handlers; anything else is 400."""
-    code = ("def on_execute_post_login(event, api):\n"
-            "    api.redirect.send_user_to('https://example.com/consent')\n"
-            "def on_continue_post_login(event, api):\n"
-            "    api.id_token.set_custom_claim('consented', True)\n")
-    deploy_and_bind(service, tenant, "consent", code)
-    bind(service, tenant, "post-login", ["consent"])
-    first = execute(service, tenant, "post-login", LOGIN_EVENT)
-    assert [e["op"] for e in first.body["effects"]] == ["redirect.send_user_to"]
-    path = f"/v1/tenants/{tenant['id']}/triggers/post-login/execute"
-    resumed = service.request("POST", path + "?handler=on_continue_post_login", LOGIN_EVENT,
-                              token=tenant["execution_token"])
-    assert [e["op"] for e in resumed.body["effects"]] == ["id_token.set_custom_claim"]
-    bad = service.request("POST", path + "?handler=on_execute_credentials_exchange", LOGIN_EVENT,
-                          token=tenant["execution_token"])
-    assert (bad.status, bad.body["error"]["code"]) == (400, "invalid_handler")

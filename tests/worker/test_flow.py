@@ -67,7 +67,7 @@ async def test_deny_finishes_the_action_and_skips_the_rest(pool: SandboxPool) ->
     assert result["actions"][1]["logs"] == "after deny\n"
     assert result["actions"][2] == {"name": "read-plan", "version": 3, "status": "skipped",
                                     "handler": None, "duration_ms": 0.0, "logs": "",
-                                    "error": None}
+                                    "error": None, "fetches": []}
     assert result["actions"][1]["handler"] == "on_execute_post_login"
     assert result["denial"] == {"by": "access", "action": "deny", "reason": "blocked"}
 
