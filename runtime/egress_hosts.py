@@ -134,11 +134,11 @@ def parse_entry(raw: object) -> AllowedHost:
     wildcard = host.startswith("*.")
     if wildcard:
         host = host[2:]
-        if host.count(".") < 1:
-            raise AllowListError(entry, "a wildcard needs at least two labels after it "
-                                 "(*.sms.example, not *.example)")
-    elif "*" in host:
+    if "*" in host:
         raise AllowListError(entry, "a wildcard is only allowed as the whole first label: *.x.y")
+    if wildcard and host.count(".") < 1:
+        raise AllowListError(entry, "a wildcard needs at least two labels after it "
+                             "(*.sms.example, not *.example)")
     host = _hostname(entry, host)
     if wildcard and host.split(".")[-1].isdigit():
         raise AllowListError(entry, "a wildcard cannot cover IP addresses")
