@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from runtime import continue_api
 from runtime.execution_api import setup_execution
-from runtime.handlers import actions, tenants, triggers, versions
+from runtime.handlers import actions, egress, tenants, triggers, versions
 from runtime.handlers import settings as settings_routes
 from runtime.http import REDIS_KEY, SETTINGS_KEY, error_middleware
 from runtime.settings import Settings
@@ -49,5 +49,6 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Applica
         app.cleanup_ctx.append(redis_ctx)
     for module in (tenants, actions, versions, triggers, settings_routes, continue_api):
         app.router.add_routes(module.routes)
+    app.router.add_routes(egress.routes)
     setup_execution(app)  # last: its cleanup_ctx runs after (and stops before) the Redis one
     return app

@@ -3,7 +3,9 @@
 Pattern                              Type    Meaning
 ar:tenants                           set     ids of all tenants
 ar:tenant:{t}                        hash    tenant doc: id, created_at, management_token_sha256,
-                                             execution_token_sha256, settings (msgpack)
+                                             execution_token_sha256, settings (msgpack),
+                                             egress (msgpack {"allowed_hosts": [...]}, read
+                                             by workers at an execution's first fetch)
 ar:token:{sha256}                    string  "{kind}:{tenant}" for a token hash; kind is
                                              "management" or "execution"
 ar:t:{t}:rev                         string  integer bumped by every write that changes what runs
