@@ -6,11 +6,16 @@ from types import MappingProxyType
 from typing import Any
 
 from sandbox.apis.access import ExchangeAccess, LoginAccess, RegistrationAccess
+from sandbox.apis.authentication import Authentication, LoginAuthentication
 from sandbox.apis.cache import Cache
-from sandbox.apis.flow import Authentication, Multifactor, Transaction, Validation
+from sandbox.apis.flow import Multifactor, Validation
 from sandbox.apis.namespace import Namespace
+from sandbox.apis.prompt import Prompt
 from sandbox.apis.redirect import Redirect
+from sandbox.apis.saml import SamlResponse
+from sandbox.apis.session import RefreshToken, Session
 from sandbox.apis.tokens import AccessToken, ExchangeAccessToken, IdToken
+from sandbox.apis.transaction import ResetTransaction, Transaction
 from sandbox.apis.user import User
 from sandbox.effects import EffectRecorder
 from sandbox.limits import Limits
@@ -19,7 +24,9 @@ from sandbox.limits import Limits
 NAMESPACES: Mapping[str, tuple[tuple[str, type[Namespace]], ...]] = MappingProxyType({
     "post-login": (
         ("access", LoginAccess), ("id_token", IdToken), ("access_token", AccessToken),
-        ("multifactor", Multifactor), ("redirect", Redirect), ("user", User),
+        ("authentication", LoginAuthentication), ("multifactor", Multifactor),
+        ("prompt", Prompt), ("redirect", Redirect), ("refresh_token", RefreshToken),
+        ("saml_response", SamlResponse), ("session", Session), ("user", User),
         ("validation", Validation), ("transaction", Transaction),
     ),
     "credentials-exchange": (("access", ExchangeAccess), ("access_token", ExchangeAccessToken)),
@@ -31,6 +38,7 @@ NAMESPACES: Mapping[str, tuple[tuple[str, type[Namespace]], ...]] = MappingProxy
     "send-phone-message": (),
     "password-reset-post-challenge": (
         ("access", LoginAccess), ("redirect", Redirect), ("authentication", Authentication),
+        ("prompt", Prompt), ("transaction", ResetTransaction),
     ),
 })
 
@@ -71,7 +79,7 @@ class Api:
 
 def build_api(trigger_id: str, recorder: EffectRecorder, cache: Mapping[str, Any],
               limits: Limits, event: Mapping[str, Any] | None = None) -> Api:
-    """The api for one run. `cache` maps key -> plain value (the action's entries so far);
+    """The api for one run. `cache` maps key -> {"value", "expires_at"} (the action's entries);
     `event` is the run's plain event (api.redirect signs and reads tokens with it)."""
     try:
         layout = NAMESPACES[trigger_id]

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgpack
 
-from sandbox.effect_rules import TRIGGER_OPS
+from sandbox.effect_rules import CACHE_OPS, TRIGGER_OPS, OpRule
 
 # op -> the argument-name sets it may carry (access.deny differs per trigger), from the rules.
 OP_ARGS: Mapping[str, frozenset[frozenset[str]]] = MappingProxyType({
@@ -17,6 +17,8 @@ OP_ARGS: Mapping[str, frozenset[frozenset[str]]] = MappingProxyType({
     for op in sorted({op for ops in TRIGGER_OPS.values() for op in ops})
 })
 OPS = frozenset(OP_ARGS)
+# What an auth server receives: the cache ops are the runtime's own to apply.
+RETURNED_OPS = OPS - CACHE_OPS
 FORMATS = frozenset({"json", "msgpack"})
 _MAX_DEPTH = 40  # values are capped at 32 levels; the effect and args maps add two more
 
@@ -99,3 +101,46 @@ def decode_effects(data: bytes, fmt: str) -> list[dict[str, Any]]:
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
         raise EffectSchemaError(f"effects are not valid {fmt}: {type(exc).__name__}") from None
     return validate_effects(effects)
+
+
+def args_json_schema(op_rules: OpRule) -> dict[str, Any]:
+    """The JSON Schema of one op's `args`: every argument present (None when omitted)."""
+    return {"type": "object", "additionalProperties": False, "required": list(op_rules),
+            "properties": {name: dict(rule.schema) for name, rule in op_rules.items()}}
+
+
+def op_triggers(op: str) -> list[str]:
+    return [trigger for trigger, ops in TRIGGER_OPS.items() if op in ops]
+
+
+def effect_json_schema() -> dict[str, Any]:
+    """docs/openapi.yaml's `Effect`, derived from the rules table: one variant per returned op,
+    its `args` exactly the rule's (an op whose arguments differ per trigger lists each form)."""
+    variants = []
+    for op in sorted(RETURNED_OPS):
+        forms: list[dict[str, Any]] = []
+        for trigger in op_triggers(op):
+            form = args_json_schema(TRIGGER_OPS[trigger][op])
+            if form not in forms:
+                forms.append(form)
+        args = forms[0] if len(forms) == 1 else {"anyOf": forms}
+        variants.append({"properties": {"op": {"const": op}, "args": args},
+                         "x-triggers": op_triggers(op)})
+    return {
+        "type": "object",
+        "description": "One api call of an action, as the auth server applies it. Generated "
+                       "from sandbox/effect_rules.py (python -m sandbox.effect_schema); "
+                       "tests/sandbox/test_effect_docs.py keeps it equal to the rules.",
+        "required": ["op", "args", "action", "version"],
+        "properties": {
+            "op": {"type": "string", "enum": sorted(RETURNED_OPS)},
+            "args": {"type": "object"},
+            "action": {"type": "string"},
+            "version": {"type": ["integer", "null"]},
+        },
+        "oneOf": variants,
+    }
+
+
+if __name__ == "__main__":  # prints the schema for docs/openapi.yaml
+    print(json.dumps({"Effect": effect_json_schema()}, indent=2))

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from sandbox.api_errors import EffectLimitError
 from sandbox.effect_rules import clean_args
+from sandbox.effect_totals import Totals
 from sandbox.limits import Limits
 from sandbox.plain import serialized_size_bytes
 
@@ -13,13 +15,18 @@ from sandbox.plain import serialized_size_bytes
 class EffectRecorder:
     """The ordered effect list of one action run, within max_effects and effects_limit_bytes."""
 
-    __slots__ = ("_limits", "_size_bytes", "_trigger_id", "effects")
+    __slots__ = ("_limits", "_size_bytes", "_totals", "_trigger_id", "effects")
 
     def __init__(self, limits: Limits, trigger_id: str) -> None:
         self.effects: list[dict[str, Any]] = []
         self._limits = limits
         self._trigger_id = trigger_id
         self._size_bytes = 0
+        self._totals = Totals()
+
+    def load_cache(self, entries: Mapping[str, Any]) -> None:
+        """Start the cache totals from the action's entries (key -> {"value", "expires_at"})."""
+        self._totals = Totals(entries)
 
     @property
     def size_bytes(self) -> int:
@@ -39,6 +46,7 @@ class EffectRecorder:
         if self._size_bytes + size_bytes > self._limits.effects_limit_bytes:
             raise EffectLimitError(
                 f"effects would total over {self._limits.effects_limit_bytes} bytes per action")
+        self._totals.admit(op, args)  # last: it counts the effect when it does not raise
         self.effects.append(effect)
         self._size_bytes += size_bytes
         return args

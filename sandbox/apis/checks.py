@@ -16,6 +16,7 @@ NAME_LIMIT_CHARS = 256
 TEXT_LIMIT_CHARS = 1024
 URL_LIMIT_CHARS = 2048
 CACHE_TTL_LIMIT_MS = 24 * 60 * 60 * 1000  # Auth0's maximum cache lifetime
+EPOCH_MS_LIMIT = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: JavaScript-safe and a real date
 
 # Auth0's restricted claims (docs: "Create Custom Claims", general restrictions) plus `scope`,
 # which only add_scope/remove_scope may change.
@@ -276,9 +277,40 @@ def query(value: Any) -> dict[str, str | int | float | bool] | None:
     return clean
 
 
-def ttl_ms(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int or not 0 < value <= CACHE_TTL_LIMIT_MS:
-        raise ApiUsageError(f"ttl_ms must be an int from 1 to {CACHE_TTL_LIMIT_MS} or None")
+def sized_text(value: Any, what: str, limit_bytes: int, *, empty: bool = True) -> str:
+    """A plain str of at most `limit_bytes` UTF-8 bytes (Auth0 states these limits in bytes)."""
+    if type(value) is not str:
+        raise ApiUsageError(f"{what} must be a str, not {_type_name(value)}")
+    if not empty and not value:
+        raise ApiUsageError(f"{what} must not be empty")
+    field = value
+    if len(field) > limit_bytes:  # a character is at least a byte: no need to encode it
+        raise ApiUsageError(f"{what} is {len(field)} characters, over the {limit_bytes}-byte limit")
+    try:
+        size = len(field.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ApiUsageError(f"{what} contains a lone surrogate, which is not valid UTF-8") from None
+    if size > limit_bytes:
+        raise ApiUsageError(f"{what} is {size} bytes, over the {limit_bytes}-byte limit")
+    return field
+
+
+def integer(value: Any, what: str, low: int, high: int) -> int:
+    """An exact int (not bool, not float) within [low, high]."""
+    if type(value) is not int or not low <= value <= high:
+        if type(value) is not int:
+            shown = _type_name(value)
+        else:  # str() of a huge int is slow, and refused past 4300 digits
+            shown = str(value) if value.bit_length() <= 64 else f"an int of {value.bit_length()} bits"
+        raise ApiUsageError(f"{what} must be an int from {low} to {high}, not {shown}")
     return value
+
+
+def ttl(value: Any) -> int | None:
+    """api.cache.set's `ttl`: milliseconds, as in Auth0."""
+    return None if value is None else integer(value, "ttl", 1, CACHE_TTL_LIMIT_MS)
+
+
+def epoch_ms(value: Any, what: str) -> int:
+    """An absolute time in milliseconds since the Unix epoch (Auth0's `expires_at` style)."""
+    return integer(value, what, 1, EPOCH_MS_LIMIT)

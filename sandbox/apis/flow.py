@@ -1,6 +1,6 @@
-"""Namespaces that steer the flow: multifactor, validation, transaction, authentication.
+"""Namespaces that steer the flow: multifactor and validation.
 
-api.redirect has its own module (sandbox/apis/redirect.py).
+api.redirect, api.authentication and api.transaction have their own modules.
 """
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from sandbox.apis.namespace import Namespace
 
 
 class Multifactor(Namespace):
+    """post-login: Auth0's `enable(provider, {allowRememberBrowser, providerOptions})`;
+    `provider_options` is for the duo provider."""
+
     __slots__ = ()
     _path = "multifactor"
 
-    def enable(self, provider: str, allow_remember_browser: bool = False) -> None:
+    def enable(self, provider: str, allow_remember_browser: bool = False,
+               provider_options: dict[str, Any] | None = None) -> None:
         with self._calling("enable"):
-            self._record("enable", provider=provider, allow_remember_browser=allow_remember_browser)
+            self._record("enable", provider=provider, allow_remember_browser=allow_remember_browser,
+                         provider_options=provider_options)
 
 
 class Validation(Namespace):
@@ -26,22 +31,3 @@ class Validation(Namespace):
         with self._calling("error"):
             self._record("error", code=code, message=message)
 
-
-class Transaction(Namespace):
-    __slots__ = ()
-    _path = "transaction"
-
-    def set_metadata(self, name: str, value: Any) -> None:
-        with self._calling("set_metadata"):
-            self._record("set_metadata", name=name, value=value)
-
-
-class Authentication(Namespace):
-    """password-reset-post-challenge: require one more factor before the reset goes on."""
-
-    __slots__ = ()
-    _path = "authentication"
-
-    def challenge_with(self, factor: dict[str, Any]) -> None:
-        with self._calling("challenge_with"):
-            self._record("challenge_with", factor=factor)

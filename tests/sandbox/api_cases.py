@@ -91,33 +91,54 @@ BAD_VALUES = [
 # Cache calls every trigger offers: (call, expected effect or None, expected return).
 CACHE_CALLS = [
     pytest.param(lambda api: api.cache.set("k", {"n": 1}),
-                 {"op": "cache.set", "args": {"key": "k", "value": {"n": 1}, "ttl_ms": None}},
+                 {"op": "cache.set", "args": {"key": "k", "value": {"n": 1}, "ttl": None,
+                                              "expires_at": None}},
                  {"type": "success"}, id="cache.set"),
-    pytest.param(lambda api: api.cache.set("k", "v", ttl_ms=60_000),
-                 {"op": "cache.set", "args": {"key": "k", "value": "v", "ttl_ms": 60_000}},
+    pytest.param(lambda api: api.cache.set("k", "v", ttl=60_000),
+                 {"op": "cache.set", "args": {"key": "k", "value": "v", "ttl": 60_000,
+                                              "expires_at": None}},
                  {"type": "success"}, id="cache.set-ttl"),
+    pytest.param(lambda api: api.cache.set("k", "v", expires_at=4_102_444_800_000),
+                 {"op": "cache.set", "args": {"key": "k", "value": "v", "ttl": None,
+                                              "expires_at": 4_102_444_800_000}},
+                 {"type": "success"}, id="cache.set-expires_at"),
     pytest.param(lambda api: api.cache.delete("old"),
                  {"op": "cache.delete", "args": {"key": "old"}}, {"type": "success"},
                  id="cache.delete"),
-    pytest.param(lambda api: api.cache.get("seen"), None, {"value": [1, 2]}, id="cache.get-hit"),
+    pytest.param(lambda api: api.cache.get("seen"), None,
+                 {"value": [1, 2], "expires_at": 4_102_444_800_000}, id="cache.get-hit"),
     pytest.param(lambda api: api.cache.get("absent"), None, None, id="cache.get-miss"),
+    pytest.param(lambda api: api.cache.get("expired"), None, None, id="cache.get-expired"),
 ]
-CACHE_SEED = {"seen": [1, 2], "old": True}
+CACHE_SEED = {"seen": {"value": [1, 2], "expires_at": 4_102_444_800_000},
+              "old": {"value": True, "expires_at": 4_102_444_800_000},
+              "expired": {"value": 1, "expires_at": 1}}
 
 CACHE_BAD_CALLS = [
     pytest.param(lambda api: api.cache.set("", 1), "api.cache.set: key must not be empty", id="empty"),
     pytest.param(lambda api: api.cache.set(1, 1), "api.cache.set: key must be a str, not int",
                  id="int-key"),
-    pytest.param(lambda api: api.cache.set("k" * 257, 1), "over the 256 limit", id="long-key"),
+    pytest.param(lambda api: api.cache.set("k" * 65, 1), "key is 65 characters, over the 64-byte limit",
+                 id="long-key"),
+    pytest.param(lambda api: api.cache.set("é" * 33, 1), "key is 66 bytes, over the 64-byte",
+                 id="long-key-in-bytes"),
     pytest.param(lambda api: api.cache.set(Str("k"), 1), "key must be a str, not Str",
                  id="str-subclass-key"),
     pytest.param(lambda api: api.cache.set("k", {1}), "api.cache.set: value of type 'set'",
                  id="set-value"),
-    pytest.param(lambda api: api.cache.set("k", 1, ttl_ms=0), "ttl_ms must be an int", id="ttl-0"),
-    pytest.param(lambda api: api.cache.set("k", 1, ttl_ms=86_400_001), "ttl_ms must be an int",
+    pytest.param(lambda api: api.cache.set("k", 1, ttl=0), "ttl must be an int from 1 to 86400000",
+                 id="ttl-0"),
+    pytest.param(lambda api: api.cache.set("k", 1, ttl=86_400_001), "ttl must be an int",
                  id="ttl-over-24h"),
-    pytest.param(lambda api: api.cache.set("k", 1, ttl_ms=1.5), "ttl_ms must be an int",
-                 id="ttl-float"),
+    pytest.param(lambda api: api.cache.set("k", 1, ttl=1.5), "ttl must be an int from 1 to "
+                 "86400000, not float", id="ttl-float"),
+    pytest.param(lambda api: api.cache.set("k", 1, ttl=True), "not bool", id="ttl-bool"),
+    pytest.param(lambda api: api.cache.set("k", 1, expires_at=0), "expires_at must be an int",
+                 id="expires_at-0"),
+    pytest.param(lambda api: api.cache.set("k", 1, expires_at=10**20), "expires_at must be an int",
+                 id="expires_at-huge"),
+    pytest.param(lambda api: api.cache.set("k", 1, expires_at="soon"), "not str",
+                 id="expires_at-str"),
     pytest.param(lambda api: api.cache.delete(None), "api.cache.delete: key must be a str",
                  id="delete-none"),
     pytest.param(lambda api: api.cache.get(["k"]), "api.cache.get: key must be a str",
@@ -126,8 +147,11 @@ CACHE_BAD_CALLS = [
 
 ALL_NAMESPACES = frozenset({
     "access", "id_token", "access_token", "multifactor", "redirect", "user", "validation",
-    "transaction", "authentication", "cache",
+    "transaction", "authentication", "cache", "prompt", "refresh_token", "saml_response",
+    "session",
 })
+CACHE_METHODS = {"get", "set", "delete"}
+REDIRECT_METHODS = {"send_user_to", "encode_token", "validate_token"}
 
 
 def public_names(obj: Any) -> set[str]:

@@ -1,4 +1,4 @@
-"""password-reset-post-challenge api: deny, redirect, an extra factor challenge, cache."""
+"""password-reset-post-challenge api: deny, redirect, factor challenges, prompt, result URL, cache."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,6 +8,8 @@ import pytest
 
 from tests.sandbox.api_cases import (
     BAD_VALUES,
+    CACHE_METHODS,
+    REDIRECT_METHODS,
     assert_refused,
     assert_surface,
     make_api,
@@ -23,10 +25,29 @@ CALLS = [
      {"op": "redirect.send_user_to",
       "args": {"url": "https://reset.example.com/verify", "query": {"step": 2}}}),
     (lambda api: api.authentication.challenge_with({"type": "otp"}),
-     {"op": "authentication.challenge_with", "args": {"factor": {"type": "otp"}}}),
+     {"op": "authentication.challenge_with",
+      "args": {"factor": {"type": "otp"}, "additional_factors": None}}),
     (lambda api: api.authentication.challenge_with({"type": "phone", "options": {"preferredMethod": "sms"}}),
      {"op": "authentication.challenge_with",
-      "args": {"factor": {"type": "phone", "options": {"preferredMethod": "sms"}}}}),
+      "args": {"factor": {"type": "phone", "options": {"preferredMethod": "sms"}},
+               "additional_factors": None}}),
+    (lambda api: api.authentication.challenge_with(
+        {"type": "otp"}, additional_factors=[{"type": "push-notification"}, {"type": "phone"}]),
+     {"op": "authentication.challenge_with",
+      "args": {"factor": {"type": "otp"},
+               "additional_factors": [{"type": "push-notification"}, {"type": "phone"}]}}),
+    (lambda api: api.authentication.challenge_with_any(({"type": "otp"}, {"type": "email"})),
+     {"op": "authentication.challenge_with_any",
+      "args": {"factors": [{"type": "otp"}, {"type": "email"}]}}),
+    (lambda api: api.transaction.set_result_url("https://app.example.com/done"),
+     {"op": "transaction.set_result_url",
+      "args": {"url": "https://app.example.com/done", "query": None}}),
+    (lambda api: api.transaction.set_result_url("https://app.example.com/done", query={"r": 1}),
+     {"op": "transaction.set_result_url",
+      "args": {"url": "https://app.example.com/done", "query": {"r": 1}}}),
+    (lambda api: api.prompt.render("ap_123", vars={"plan": "gold"}),
+     {"op": "prompt.render", "args": {"prompt_id": "ap_123", "fields": None,
+                                       "vars": {"plan": "gold"}}}),
 ]
 
 
@@ -42,8 +63,8 @@ def test_each_method_records_exactly_its_effect(call: Call, effect: dict[str, An
 def test_every_factor_type(factor: str) -> None:
     api, recorder = make_api(TRIGGER)
     api.authentication.challenge_with({"type": factor})
-    assert recorder.effects == [
-        {"op": "authentication.challenge_with", "args": {"factor": {"type": factor}}}]
+    assert recorder.effects == [{"op": "authentication.challenge_with",
+                                 "args": {"factor": {"type": factor}, "additional_factors": None}}]
 
 
 BAD_CALLS = [
@@ -62,6 +83,25 @@ BAD_CALLS = [
     (lambda api: api.redirect.send_user_to(None), "url must be a str, not NoneType"),
     (lambda api: api.redirect.send_user_to("https://a.example\\@evil.example"), "or '\\'"),
     (lambda api: api.access.deny(["no"]), "reason must be a str, not list"),
+    (lambda api: api.authentication.challenge_with({"type": "otp"}, additional_factors="email"),
+     "additional_factors must be a list of factors"),
+    (lambda api: api.authentication.challenge_with({"type": "otp"},
+                                                   additional_factors=[{"type": "sms"}]),
+     "unknown factor type 'sms'"),
+    (lambda api: api.authentication.challenge_with(
+        {"type": "otp"}, additional_factors=[{"type": "otp"}] * 17),
+     "additional_factors names 17 factors, over the 16 limit"),
+    (lambda api: api.authentication.challenge_with_any([]),
+     "api.authentication.challenge_with_any: factors must name at least one factor"),
+    (lambda api: api.authentication.challenge_with_any({"type": "otp"}),
+     "factors must be a list of factors"),
+    (lambda api: api.transaction.set_result_url("javascript:alert(1)"),
+     "api.transaction.set_result_url: url 'javascript:alert(1)' must be an absolute http(s) URL"),
+    (lambda api: api.transaction.set_result_url("https://a.example", query={"a": [1]}),
+     "query parameter 'a' must be a str"),
+    (lambda api: api.prompt.render("", vars={}), "api.prompt.render: prompt_id must not be empty"),
+    (lambda api: api.prompt.render("ap_1", fields=[("a", 1)]),
+     "fields must be a dict or None, not list"),
 ]
 
 
@@ -80,5 +120,7 @@ def test_bad_factor_option_values(make_value: Callable[[], Any], fragment: str) 
 
 def test_surface() -> None:
     api, _ = make_api(TRIGGER)
-    assert_surface(api, {"access": {"deny"}, "redirect": {"send_user_to", "encode_token", "validate_token"},
-                         "authentication": {"challenge_with"}, "cache": {"get", "set", "delete"}})
+    assert_surface(api, {"access": {"deny"}, "redirect": REDIRECT_METHODS,
+                         "authentication": {"challenge_with", "challenge_with_any"},
+                         "prompt": {"render"}, "transaction": {"set_result_url"},
+                         "cache": CACHE_METHODS})

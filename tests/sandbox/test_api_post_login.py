@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 
 from sandbox.api_errors import ApiUsageError, EffectLimitError
+from sandbox.apis.saml import SamlResponse
 from sandbox.event import EventView
 from sandbox.limits import Limits
 from tests.sandbox.api_cases import (
     BAD_VALUES,
+    CACHE_METHODS,
+    REDIRECT_METHODS,
     Str,
     assert_refused,
     assert_surface,
@@ -18,6 +21,7 @@ from tests.sandbox.api_cases import (
 )
 
 TRIGGER = "post-login"
+SAML_METHODS = {name for name in dir(SamlResponse) if name.startswith("set_")}
 Call = Callable[[Any], Any]
 
 CALLS = [
@@ -34,9 +38,14 @@ CALLS = [
     (lambda api: api.access_token.remove_scope("admin"),
      {"op": "access_token.remove_scope", "args": {"scope": "admin"}}),
     (lambda api: api.multifactor.enable("any"),
-     {"op": "multifactor.enable", "args": {"provider": "any", "allow_remember_browser": False}}),
+     {"op": "multifactor.enable", "args": {"provider": "any", "allow_remember_browser": False,
+                                           "provider_options": None}}),
     (lambda api: api.multifactor.enable("duo", allow_remember_browser=True),
-     {"op": "multifactor.enable", "args": {"provider": "duo", "allow_remember_browser": True}}),
+     {"op": "multifactor.enable", "args": {"provider": "duo", "allow_remember_browser": True,
+                                           "provider_options": None}}),
+    (lambda api: api.multifactor.enable("duo", provider_options={"host": "api-1.duo.example"}),
+     {"op": "multifactor.enable", "args": {"provider": "duo", "allow_remember_browser": False,
+                                           "provider_options": {"host": "api-1.duo.example"}}}),
     (lambda api: api.redirect.send_user_to("https://idv.example.com/start"),
      {"op": "redirect.send_user_to", "args": {"url": "https://idv.example.com/start", "query": None}}),
     (lambda api: api.redirect.send_user_to("http://localhost:8080/cb", query={"a": "1", "n": 2}),
@@ -51,7 +60,7 @@ CALLS = [
     (lambda api: api.validation.error("invalid_email", "Use your work email"),
      {"op": "validation.error", "args": {"code": "invalid_email", "message": "Use your work email"}}),
     (lambda api: api.transaction.set_metadata("step", 3),
-     {"op": "transaction.set_metadata", "args": {"name": "step", "value": 3}}),
+     {"op": "transaction.set_metadata", "args": {"key": "step", "value": 3}}),
 ]
 
 
@@ -63,13 +72,14 @@ def test_each_method_records_exactly_its_effect(call: Call, effect: dict[str, An
 
 
 def test_cache_set_and_delete_change_what_get_sees_in_the_same_run() -> None:
-    api, recorder = make_api(TRIGGER, cache={"a": {"n": 1}})
+    api, recorder = make_api(TRIGGER, cache={"a": {"value": {"n": 1}, "expires_at": None}})
     got = api.cache.get("a")
     got["value"]["n"] = 99  # a copy: mutating it changes nothing
-    assert api.cache.get("a") == {"value": {"n": 1}}
+    assert api.cache.get("a") == {"value": {"n": 1}, "expires_at": None}
     api.cache.set("b", [1])
     api.cache.delete("a")
-    assert (api.cache.get("a"), api.cache.get("b")) == (None, {"value": [1]})
+    assert api.cache.get("a") is None
+    assert api.cache.get("b")["value"] == [1]
     assert [e["op"] for e in recorder.effects] == ["cache.set", "cache.delete"]
 
 
@@ -82,8 +92,6 @@ VALUE_METHODS = [
                  "api.user.set_app_metadata", id="app_metadata"),
     pytest.param(lambda api, v: api.user.set_user_metadata("m", v),
                  "api.user.set_user_metadata", id="user_metadata"),
-    pytest.param(lambda api, v: api.transaction.set_metadata("m", v),
-                 "api.transaction.set_metadata", id="transaction"),
     pytest.param(lambda api, v: api.cache.set("k", v), "api.cache.set", id="cache"),
 ]
 
@@ -139,7 +147,10 @@ BAD_CALLS = [
      "api.user.set_app_metadata: app_metadata name 'blocked' is reserved"),
     (lambda api: api.validation.error("", "m"), "api.validation.error: code must not be empty"),
     (lambda api: api.validation.error("c", 5), "message must be a str, not int"),
-    (lambda api: api.transaction.set_metadata(None, 1), "metadata name must be a str"),
+    (lambda api: api.transaction.set_metadata(None, 1), "key must be a str"),
+    (lambda api: api.multifactor.enable("duo", provider_options=[1]),
+     "provider_options must be a dict or None, not list"),
+    (lambda api: api.multifactor.enable("duo", provider_options={"f": len}), "not JSON-compatible"),
 ]
 
 
@@ -199,9 +210,17 @@ def test_surface_and_immutability() -> None:
     assert_surface(api, {
         "access": {"deny"}, "id_token": {"set_custom_claim"},
         "access_token": {"set_custom_claim", "add_scope", "remove_scope"},
-        "multifactor": {"enable"}, "redirect": {"send_user_to", "encode_token", "validate_token"},
+        "multifactor": {"enable"}, "redirect": REDIRECT_METHODS,
         "user": {"set_app_metadata", "set_user_metadata"}, "validation": {"error"},
-        "transaction": {"set_metadata"}, "cache": {"get", "set", "delete"},
+        "transaction": {"set_metadata"}, "cache": CACHE_METHODS,
+        "authentication": {"challenge_with", "challenge_with_any", "enroll_with",
+                           "enroll_with_any", "record_method", "set_primary_user"},
+        "prompt": {"render"},
+        "refresh_token": {"revoke", "set_expires_at", "set_idle_expires_at", "set_metadata",
+                          "delete_metadata", "evict_metadata"},
+        "session": {"revoke", "set_cookie_mode", "set_expires_at", "set_idle_expires_at",
+                    "set_metadata", "delete_metadata", "evict_metadata"},
+        "saml_response": SAML_METHODS,
     })
     with pytest.raises(AttributeError, match="api is read-only"):
         api.access = None

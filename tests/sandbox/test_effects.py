@@ -9,6 +9,7 @@ import msgpack
 import pytest
 
 from sandbox.api_errors import ApiUsageError, EffectLimitError
+from sandbox.effect_rules import TRIGGER_OPS
 from sandbox.effect_schema import OP_ARGS, OPS, EffectSchemaError, decode_effects, encode_effects
 from sandbox.effects import EffectRecorder, apply_to_event
 from sandbox.event import EventView
@@ -94,8 +95,9 @@ def test_recorder_limits() -> None:
 SAMPLE = [
     {"op": "access.deny", "args": {"code": "invalid_scope", "reason": "no"}},
     {"op": "id_token.set_custom_claim", "args": {"name": "n", "value": {"a": [1, 2.5, None, "é"]}}},
-    {"op": "cache.set", "args": {"key": "k", "value": True, "ttl_ms": None}},
-    {"op": "authentication.challenge_with", "args": {"factor": {"type": "otp"}}},
+    {"op": "cache.set", "args": {"key": "k", "value": True, "ttl": None, "expires_at": None}},
+    {"op": "authentication.challenge_with",
+     "args": {"factor": {"type": "otp"}, "additional_factors": None}},
 ]
 
 
@@ -113,7 +115,8 @@ def test_json_encoding_is_compact_utf8() -> None:
 
 
 def test_schema_covers_every_op_the_api_can_emit() -> None:
-    assert OPS == frozenset(OP_ARGS) and len(OPS) == 14
+    assert OPS == frozenset(OP_ARGS) and len(OPS) == 59
+    assert OPS == {op for ops in TRIGGER_OPS.values() for op in ops}
     assert all(isinstance(args, frozenset) for args in OP_ARGS.values())
 
 
@@ -129,9 +132,11 @@ BAD_JSON = [
     (b'[{"op": "cache.delete", "args": {"key": "k", "extra": 1}}]', "(cache.delete) has wrong args"),
     (b'[{"op": "cache.delete", "args": ["key"]}]', "has wrong args"),
     (b'[{"op": "access.deny", "args": {"code": "x"}}]', "has wrong args"),
-    (b'[{"op": "cache.set", "args": {"key": "k", "value": NaN, "ttl_ms": null}}]', "NaN"),
+    (b'[{"op": "cache.set", "args": {"key": "k", "value": NaN, "ttl": null, "expires_at": null}}]',
+     "NaN"),
     (b"[" * 100_000 + b"]" * 100_000, "not valid json"),
-    (b'[{"op": "cache.set", "args": {"key": "k", "value": 1e999, "ttl_ms": null}}]', "non-finite"),
+    (b'[{"op": "cache.set", "args": {"key": "k", "value": 1e999, "ttl": null, "expires_at": null}}]',
+     "non-finite"),
 ]
 
 
@@ -149,10 +154,11 @@ BAD_MSGPACK = [
     (msgpack.packb([{"op": "cache.delete", "args": {"key": b"raw"}}], use_bin_type=True),
      "type bytes is not plain JSON"),
     (msgpack.packb([{"op": "cache.delete", "args": {1: "k"}}]), "has wrong args"),
-    (msgpack.packb([{"op": "cache.set", "args": {"key": "k", "value": {1: 2}, "ttl_ms": None}}]),
+    (msgpack.packb([{"op": "cache.set", "args": {"key": "k", "value": {1: 2}, "ttl": None,
+                                                 "expires_at": None}}]),
      "non-string key"),
     (msgpack.packb([{"op": "cache.set", "args": {"key": "k", "value": msgpack.ExtType(5, b"x"),
-                                                 "ttl_ms": None}}]), "type ExtType"),
+                                                 "ttl": None, "expires_at": None}}]), "type ExtType"),
 ]
 
 

@@ -51,7 +51,8 @@ EXPECTED = {
     "post-login": ("ok", [
         {"op": "id_token.set_custom_claim", "args": {"name": ROLES, "value": ["admin", "editor"]}},
         {"op": "access_token.set_custom_claim", "args": {"name": ROLES, "value": ["admin", "editor"]}},
-        {"op": "multifactor.enable", "args": {"provider": "any", "allow_remember_browser": False}},
+        {"op": "multifactor.enable", "args": {"provider": "any", "allow_remember_browser": False,
+                                              "provider_options": None}},
     ], "login auth0|65a1f0c2d4e8b9a7c3f10001 roles: admin, editor\n"),
     "credentials-exchange": ("ok", [
         {"op": "access_token.set_custom_claim", "args": {"name": "custom_claim", "value": "custom_value"}},
@@ -65,16 +66,18 @@ EXPECTED = {
     "post-user-registration": ("ok", [
         {"op": "cache.set", "args": {"key": "welcome-email:auth0|65a1f0c2d4e8b9a7c3f10002",
                                      "value": {"email": "grace.hopper@example.com",
-                                               "name": "Grace Hopper"}, "ttl_ms": None}},
+                                               "name": "Grace Hopper"}, "ttl": None,
+                                     "expires_at": None}},
     ], "would send welcome email to grace.hopper@example.com for Grace Hopper\n"),
     "post-change-password": ("ok", [
         {"op": "cache.set", "args": {"key": "password-changed:auth0|65a1f0c2d4e8b9a7c3f10001",
                                      "value": {"email": "ada.lovelace@example.com",
-                                               "ip": "203.0.113.24"}, "ttl_ms": 86_400_000}},
+                                               "ip": "203.0.113.24"}, "ttl": 86_400_000,
+                                     "expires_at": None}},
     ], "would notify ada.lovelace@example.com that their password was changed\n"),
     "send-phone-message": ("ok", [
         {"op": "cache.set", "args": {"key": "sms-count:+15555550101", "value": 1,
-                                     "ttl_ms": 3_600_000}},
+                                     "ttl": 3_600_000, "expires_at": None}},
     ], "would send sms to +15555550101 - 32 characters\n"),
     "password-reset-post-challenge": ("ok", [
         {"op": "redirect.send_user_to",
@@ -132,7 +135,8 @@ def test_password_reset_uses_the_secret_and_challenges_unverified_users() -> Non
     assert outcome.effects[0]["args"]["url"] == "https://portal.example.org/r"
     outcome = _run(trigger, handler, _with(trigger, "user.email_verified", False))
     assert outcome.effects == [
-        {"op": "authentication.challenge_with", "args": {"factor": {"type": "email"}}}]
+        {"op": "authentication.challenge_with",
+         "args": {"factor": {"type": "email"}, "additional_factors": None}}]
     outcome = _run(trigger, "on_continue_post_challenge", _event(trigger))
     assert (outcome.status, outcome.effects) == ("ok", [])
     assert outcome.logs == "user auth0|65a1f0c2d4e8b9a7c3f10001 came back from the reset portal\n"
@@ -140,7 +144,8 @@ def test_password_reset_uses_the_secret_and_challenges_unverified_users() -> Non
 
 def test_send_phone_message_counts_from_the_cache() -> None:
     outcome = _run("send-phone-message", "on_execute_send_phone_message",
-                   _event("send-phone-message"), cache={"sms-count:+15555550101": 4})
+                   _event("send-phone-message"),
+                   cache={"sms-count:+15555550101": {"value": 4, "expires_at": None}})
     assert outcome.effects == [{"op": "cache.set", "args": {
-        "key": "sms-count:+15555550101", "value": 5, "ttl_ms": 3_600_000}}]
+        "key": "sms-count:+15555550101", "value": 5, "ttl": 3_600_000, "expires_at": None}}]
     assert "123456" not in outcome.logs

@@ -14,7 +14,8 @@ def record(value: object, expires_in_ms: int) -> bytes:
 def test_live_entries_and_stale_fields() -> None:
     raw = {b"live": record({"n": 1}, 60_000), b"old": record(2, -1), b"junk": b"\xc1"}
     entries, stale = decode_entries(raw)
-    assert entries == {"live": {"n": 1}}
+    assert entries == {"live": {"value": {"n": 1}, "expires_at": entries["live"]["expires_at"]}}
+    assert entries["live"]["expires_at"] > now_ms()
     assert sorted(stale) == [b"junk", b"old"]
 
 

@@ -35,8 +35,9 @@ def ok(*effects: dict[str, Any], status: str = "ok") -> dict[str, Any]:
 
 FORGED_EFFECTS = [
     ("unknown op", {"op": "shell.exec", "args": {}}, "'shell.exec' is not an effect"),
-    ("op of another trigger", {"op": "authentication.challenge_with",
-                               "args": {"factor": {"type": "otp"}}}, "is not an effect of"),
+    ("op of another trigger", {"op": "transaction.set_result_url",
+                               "args": {"url": "https://a.example", "query": None}},
+     "is not an effect of"),
     ("reserved app_metadata", {"op": "user.set_app_metadata",
                                "args": {"name": "blocked", "value": True}}, "is reserved"),
     ("reserved claim", {"op": "id_token.set_custom_claim", "args": {"name": "sub", "value": "x"}},
@@ -53,20 +54,22 @@ FORGED_EFFECTS = [
     ("javascript redirect", {"op": "redirect.send_user_to",
                              "args": {"url": "javascript:alert(1)", "query": None}},
      "absolute http(s) URL"),
-    ("integer past 64 bits", {"op": "transaction.set_metadata",
+    ("integer past 64 bits", {"op": "user.set_app_metadata",
                               "args": {"name": "n", "value": 2**64}}, "64-bit range"),
-    ("bytes value", {"op": "transaction.set_metadata", "args": {"name": "n", "value": b"x"}},
+    ("bytes value", {"op": "user.set_app_metadata", "args": {"name": "n", "value": b"x"}},
      "not JSON-compatible"),
-    ("value too deep", {"op": "transaction.set_metadata",
+    ("value too deep", {"op": "user.set_app_metadata",
                         "args": {"name": "n", "value": DEEP}},
      "nested deeper than 32"),
-    ("value too large", {"op": "transaction.set_metadata",
+    ("value too large", {"op": "user.set_app_metadata",
                          "args": {"name": "n", "value": "x" * 70_000}}, "byte limit"),
     ("MFA provider unknown", {"op": "multifactor.enable",
-                              "args": {"provider": "sms-me", "allow_remember_browser": False}},
+                              "args": {"provider": "sms-me", "allow_remember_browser": False,
+                                       "provider_options": None}},
      "unknown provider"),
     ("flag not a bool", {"op": "multifactor.enable",
-                         "args": {"provider": "any", "allow_remember_browser": 1}},
+                         "args": {"provider": "any", "allow_remember_browser": 1,
+                                  "provider_options": None}},
      "must be True or False"),
     ("not a map", ["access.deny", {"reason": "x"}], "not a map of exactly"),
     ("extra key in the effect", {**DENY, "action": "other"}, "not a map of exactly"),
@@ -97,20 +100,27 @@ def test_limits_are_the_workers() -> None:
     too_many = verdict(ok(DENY, DENY, DENY, DENY))
     assert too_many.error["message"].endswith("4 effects, over the limit of 3")
     too_big = verdict(ok(*[{"op": "transaction.set_metadata",
-                            "args": {"name": "n", "value": "x" * 150}}] * 3))
+                            "args": {"key": "n", "value": "x" * 150}}] * 3))
     assert "effects total over 400 bytes" in too_big.error["message"]
     not_a_list = verdict({**ok(), "effects": {"op": "x"}})
     assert not_a_list.error["message"].endswith("effects must be a list")
 
 
 def test_cache_writes_are_bounded_by_the_entries_the_worker_loaded() -> None:
-    def cache_set(key: str) -> dict[str, Any]:
-        return {"op": "cache.set", "args": {"key": key, "value": 1, "ttl_ms": None}}
+    def cache_set(key: str, value: Any = 1) -> dict[str, Any]:
+        return {"op": "cache.set", "args": {"key": key, "value": value, "ttl": None,
+                                            "expires_at": None}}
 
-    full = frozenset(f"k{i}" for i in range(64))
+    full = frozenset(f"k{i}" for i in range(20))
     assert verdict(ok(cache_set("k1")), cache_keys=full).status == "ok"  # overwrite
     refused = verdict(ok(cache_set("new")), cache_keys=full)
-    assert "the cache holds at most 64 entries" in refused.error["message"]
+    assert "the cache holds at most 20 entries" in refused.error["message"]
+    big = {"a": {"value": "v" * 4000, "expires_at": None}, "b": {"value": "v" * 4000,
+                                                                  "expires_at": None}}
+    over = verdict(ok(cache_set("c", "v" * 300)), cache_keys=big)
+    assert "over the 8192-byte limit" in over.error["message"]
+    huge = verdict(ok(cache_set("c", "v" * 5000)), cache_keys={})
+    assert "over the 4096-byte limit" in huge.error["message"]
     freed = ok({"op": "cache.delete", "args": {"key": "k1"}}, cache_set("new"))
     assert verdict(freed, cache_keys=full).status == "ok"
     unknown = verdict(ok(cache_set("k")), cache_keys=None)

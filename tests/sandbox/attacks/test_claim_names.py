@@ -139,7 +139,7 @@ def test_the_worker_keeps_an_allowed_name_as_sent() -> None:
 NAME_CASES = [
     ("api.user.set_app_metadata('plan\\x00', 1)", "metadata name 'plan\\x00' must not contain control"),
     ("api.user.set_user_metadata('a\\x1bb', 1)", "metadata name 'a\\x1bb' must not contain control"),
-    ("api.transaction.set_metadata('a\\x7f', 1)", "metadata name 'a\\x7f' must not contain control"),
+    ("api.transaction.set_metadata('a\\x7f', 1)", "key 'a\\x7f' must not contain control"),
     ("api.cache.set('k\\x9b', 'v')", "key 'k\\x9b' must not contain control characters"),
     ("api.validation.error('c\\r\\n', 'm')", "code 'c\\r\\n' must not contain control characters"),
     ("api.redirect.send_user_to('https://a.example', query={'a\\x00': 'b'})",

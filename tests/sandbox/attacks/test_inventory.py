@@ -22,6 +22,7 @@ from sandbox import event as event_module
 from sandbox import fetch as fetch_module
 from sandbox import guards, imports
 from sandbox.limits import Limits
+from tests.sandbox import test_api_saml
 
 # Classes of objects that allowed functions return (so their bound methods are reachable).
 RETURNED_CLASSES = {
@@ -142,13 +143,21 @@ def test_every_python_level_callable_an_action_reaches_was_reviewed() -> None:
     assert stale == [], f"no longer reachable, remove from REVIEWED: {stale}"
 
 
+# Auth0's api.samlResponse setters, in snake_case (tests/sandbox/test_api_saml.py lists them).
+SAML_SETTERS = test_api_saml.AUTH0_SETTERS
+
+
 def test_the_api_surface_is_only_the_auth0_methods() -> None:
     found = {name for name in inventory() if name.startswith(("api.", "event"))}
     methods = {name.rsplit(".", 1)[1] for name in found}
     assert methods <= {"deny", "set_custom_claim", "add_scope", "remove_scope", "enable",
-                       "send_user_to", "set_app_metadata", "set_user_metadata", "error",
-                       "set_metadata", "challenge_with", "get", "set", "delete", "items",
-                       "keys", "values", "secrets"}, sorted(found)
+                       "send_user_to", "encode_token", "validate_token", "set_app_metadata",
+                       "set_user_metadata", "error", "set_metadata", "challenge_with",
+                       "challenge_with_any", "enroll_with", "enroll_with_any", "record_method",
+                       "set_primary_user", "render", "revoke", "set_cookie_mode",
+                       "set_expires_at", "set_idle_expires_at", "delete_metadata",
+                       "evict_metadata", "set_result_url", *SAML_SETTERS, "get", "set",
+                       "delete", "items", "keys", "values", "secrets"}, sorted(found)
     assert "api.AccessToken.add_scope" in found  # every trigger's namespace class is walked
 
 
