@@ -204,16 +204,23 @@ class Consumer:
         deadline = time.monotonic() + (job.deadline_ms - now_ms()) / 1000
         limits = Limits(timeout_s=job.action_timeout_s,
                         memory_limit_bytes=self.settings.memory_limit_bytes)
+        resume = resume_of(job)
         flow = await self.flow_runner(self.pool, tenant=job.tenant, trigger_id=job.trigger,
                                       actions=actions, event=job.event, limits=limits,
                                       deadline=deadline, handler=job.handler,
-                                      resume=resume_of(job))
+                                      resume=resume)
+        # Cache effects are applied here, never answered; those of the segment before a pause
+        # (the first effects of a resumed flow) were applied when it paused.
+        returned, cache_ops = actioncache.split_cache_ops(flow["effects"])
+        _, new_cache_ops = actioncache.split_cache_ops(
+            flow["effects"][len(resume.effects) if resume else 0:])
         by_name = {a.name: a.action_id for a in actions}
         writes: dict[str, list] = {}
-        for effect in flow["effects"]:
-            if str(effect.get("op", "")).startswith("cache."):
-                writes.setdefault(by_name.get(effect.get("action"), ""), []).append(effect)
-        return {"execution_id": job.id, **flow}, [(a, e) for a, e in writes.items() if a]
+        for effect in new_cache_ops:
+            writes.setdefault(by_name.get(str(effect.get("action")), ""), []).append(effect)
+        result = {"execution_id": job.id, **flow, "effects": returned,
+                  "cache_operations": [actioncache.operation_summary(e) for e in cache_ops]}
+        return result, [(a, e) for a, e in writes.items() if a]
 
     async def _actions_for(self, job: Job, rev: int) -> list[FlowAction]:
         if job.kind == FLOW:

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sandbox import containment
@@ -275,7 +276,9 @@ class SandboxPool:
             "limits": dict(vars(limits)),  # asdict deep-copies: 10x slower
         }
         owner = tenant if self.affinity == TENANT_AFFINITY else f"{tenant}\x1f{action_key or code_sha256}"
-        cache_keys = None if cache is None else frozenset(cache)
+        # The entries themselves, not only their keys: the worker re-checks the cache's byte
+        # limits on the child's cache effects (sandbox/effect_totals.py).
+        cache_keys = None if cache is None else MappingProxyType(dict(cache))
         paused = self._crashes.paused_s(tenant)
         if paused:
             return ActionOutcome.failure(
@@ -299,7 +302,7 @@ class SandboxPool:
         return outcome
 
     async def _run_once(self, tenant: str, request: dict[str, Any], limits: Limits,
-                        cache_keys: frozenset[str] | None,
+                        cache_keys: Mapping[str, Any] | None,
                         egress: EgressScope | None = None) -> tuple[ActionOutcome, bool]:
         """The outcome, and whether the child died on its own during the run."""
         job = next(self._jobs)
