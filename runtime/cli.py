@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret", action="append", default=[], metavar="K=V", help="a secret (repeatable)")
     run.add_argument("--handler", default=None, help="handler to call (default: the trigger's first)")
     run.add_argument("--timeout-s", type=float, default=None, help="per-action limit (default 5)")
+    run.add_argument("--allow-host", action="append", default=[], metavar="ENTRY",
+                     help="let fetch() reach this egress allow-list entry, e.g. api.example.com "
+                          "(repeatable; loopback also needs ACTIONS_EGRESS_ALLOW_LOOPBACK=1)")
     return parser
 
 

@@ -2,7 +2,9 @@
 
 Exit status: 0 the action ran to completion (a deny included), 1 it failed (error, timeout,
 memory limit), 2 it could not run (unreadable file, compile errors, bad event, unknown
-trigger or handler, bad --secret, no seccomp without ACTIONS_INSECURE_NO_SECCOMP=1).
+trigger or handler, bad --secret or --allow-host, no seccomp without
+ACTIONS_INSECURE_NO_SECCOMP=1). fetch() reaches only the --allow-host entries, under the same
+checks as in the service (docs/isolation.md).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runtime.egress_hosts import AllowList, AllowListError, parse_allow_list
 from runtime.errors import ConfigError
 from runtime.settings import Settings
 from sandbox.compiler import compile_action
@@ -61,9 +64,14 @@ def _read_inputs(args: argparse.Namespace) -> tuple[str, dict[str, Any], dict[st
 
 
 async def _run(source: str, event: dict[str, Any], secrets: dict[str, str], handler: str,
-               trigger_id: str, settings: Settings, limits: Limits) -> dict[str, Any]:
+               trigger_id: str, settings: Settings, limits: Limits,
+               allowed: AllowList) -> dict[str, Any]:
+    from worker.egress import Egress, EgressLimits, with_egress
     from worker.flow import FlowAction, run_flow
     from worker.pool import SandboxPool
+
+    async def policy(tenant: str) -> AllowList:
+        return allowed
 
     pool = SandboxPool.from_settings(settings)
     await pool.start()
@@ -72,7 +80,8 @@ async def _run(source: str, event: dict[str, Any], secrets: dict[str, str], hand
             action_id="local", name="local", version=None, code=source,
             code_sha256=hashlib.sha256(source.encode()).hexdigest(), secrets=secrets, cache={},
         )
-        return await run_flow(
+        runner = with_egress(run_flow, Egress(EgressLimits.from_settings(settings), policy))
+        return await runner(
             pool, tenant="local", trigger_id=trigger_id, actions=[action], event=event,
             limits=limits, deadline=time.monotonic() + settings.flow_deadline_s, handler=handler,
         )
@@ -87,6 +96,10 @@ def run_local(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         source, event, secrets, handler = _read_inputs(args)
+        allowed = AllowList(tuple(parse_allow_list(list(args.allow_host))))
+    except AllowListError as exc:
+        print(f"actions-runtime run: --allow-host {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
     except (ConfigError, _Unusable) as exc:
         print(f"actions-runtime run: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -103,7 +116,8 @@ def run_local(args: argparse.Namespace) -> int:
             print(f"  line {error.line}, column {error.column}: {error.message}", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        flow = asyncio.run(_run(source, event, secrets, handler, args.trigger, settings, limits))
+        flow = asyncio.run(_run(source, event, secrets, handler, args.trigger, settings, limits,
+                                allowed))
     except SandboxUnavailable as exc:
         print(f"actions-runtime run: the sandbox is unavailable: {exc} "
               "(ACTIONS_INSECURE_NO_SECCOMP=1 runs without seccomp, insecurely)", file=sys.stderr)
