@@ -28,6 +28,9 @@ REDIRECT = "redirect"
 SKIPPED = "skipped"  # not run: the flow ended before it (or, continued, it has no on_continue)
 PENDING = "pending"  # not run yet: the flow paused before it; a continuation runs it
 REDIRECT_OP = "redirect.send_user_to"
+# Each continue adds records (with logs) to the stored state: an action that redirects from
+# every on_continue would grow it without end, so one execution pauses at most this often.
+MAX_PAUSES = 10
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ def redirect_of(effects: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The action's last `send_user_to`: where the user goes while the flow is paused."""
     targets = [e["args"] for e in effects if e["op"] == REDIRECT_OP]
     return {"url": targets[-1]["url"], "query": targets[-1]["query"]} if targets else None
+
+
+def continued_count(records: list[dict[str, Any]], continuation_handler: str) -> int:
+    """How often this execution was continued so far (each continue calls one such handler)."""
+    return sum(1 for record in records if record.get("handler") == continuation_handler)
 
 
 def has_no_handler(outcome: ActionOutcome) -> bool:
@@ -177,6 +185,14 @@ async def run_flow(
             continue
         event = apply_to_event(event, outcome.effects)
         target = redirect_of(outcome.effects)
+        if target is not None and continued_count(records, trigger.handlers[-1]) >= MAX_PAUSES:
+            effects = effects[:len(effects) - len(outcome.effects)]
+            records[-1] = {**records[-1], "status": ERROR, "error": {
+                "class": ACTION_ERROR, "type": "TooManyRedirects", "line": None,
+                "message": f"the flow was continued {MAX_PAUSES} times and redirected again; "
+                           f"one execution pauses at most {MAX_PAUSES} times"}}
+            status = FAILED
+            continue
         if target is not None:
             status = REDIRECT
             extra.update(redirect=target, continuation=None, pause={

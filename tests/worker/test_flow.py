@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.limits import Limits
 from tests.worker.poolkit import action, sha
-from worker.flow import FlowAction, Resume, run_flow
+from worker.flow import MAX_PAUSES, FlowAction, Resume, run_flow
 from worker.pool import SandboxPool
 
 EVENT = {"user": {"user_id": "auth0|1", "email": "ada@example.com", "app_metadata": {}}}
@@ -250,3 +250,25 @@ async def test_deny_wins_over_a_redirect(pool: SandboxPool) -> None:
     assert result["status"] == "denied"
     assert "pause" not in result
     assert statuses(result) == ["denied", "skipped"]
+
+
+async def test_an_execution_pauses_at_most_max_pauses_times(pool: SandboxPool) -> None:
+    again = coded("again", "def on_execute_post_login(event, api):\n"
+                  "    api.redirect.send_user_to('https://one.example/')\n"
+                  "def on_continue_post_login(event, api):\n"
+                  "    api.redirect.send_user_to('https://two.example/')\n")
+    actions = [again, READ_PLAN]
+    result = await flow(pool, actions)
+    for _ in range(MAX_PAUSES):
+        assert result["status"] == "redirect"
+        pause = result["pause"]
+        result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
+                                event=pause["event"], limits=Limits(),
+                                deadline=time.monotonic() + 20,
+                                resume=Resume(pause["position"], pause["effects"],
+                                              pause["records"]))
+    assert result["status"] == "failed" and "pause" not in result
+    assert result["actions"][-2]["error"]["type"] == "TooManyRedirects"
+    assert statuses(result)[-2:] == ["error", "skipped"]
+    # The refused redirect is not among the effects: the first MAX_PAUSES are.
+    assert sum(e["op"] == "redirect.send_user_to" for e in result["effects"]) == MAX_PAUSES
