@@ -13,6 +13,7 @@ import hashlib
 import heapq  # Counter.most_common imports it lazily: a child cannot import after containment
 import hmac
 import importlib
+import ipaddress
 import itertools
 import json
 import math
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sandbox import ipaddress_view
 from sandbox.guards import guarded_prod
 from sandbox.iterators import itertools_members
 
@@ -82,6 +84,8 @@ MODULE_MEMBERS: Mapping[str, frozenset[str]] = MappingProxyType({
         "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits",
         "octdigits", "punctuation", "printable", "whitespace", "capwords",
     }),
+    # Wrappers only (sandbox/ipaddress_view.py): never the stdlib's classes or generators.
+    "ipaddress": frozenset(ipaddress_view.MEMBERS),
     # Bound methods of a fresh random.Random per run: no shared seed or state between tenants.
     "random": frozenset({"random", "randint", "choice", "choices", "shuffle", "sample",
                          "uniform", "randrange", "getrandbits"}),
@@ -99,8 +103,8 @@ ALLOWED_MODULES = frozenset(MODULE_MEMBERS) | frozenset(PACKAGES)
 INTERPRETER_IMPORTS = frozenset({"time", "_strptime"})
 
 # Imported here so the warm template pays for them once.
-_PRELOADED = (base64, collections, datetime, decimal, functools, hashlib, heapq, hmac, itertools,
-              json, math, re, string, unicodedata, urllib.parse, uuid, _strptime)
+_PRELOADED = (base64, collections, datetime, decimal, functools, hashlib, heapq, hmac, ipaddress,
+              itertools, json, math, re, string, unicodedata, urllib.parse, uuid, _strptime)
 # Codecs an action may legitimately name: looked up (imported) now, since a contained child
 # cannot import `encodings.<name>` later ("unknown encoding" would be a lie).
 PRELOADED_CODECS = ("utf-8", "utf-16", "utf-32", "ascii", "latin-1", "cp1252", "idna",
@@ -113,7 +117,8 @@ def forget_run_state() -> None:
     """Empty the process-wide caches that allowed functions fill from their arguments.
 
     Called after every run: urlsplit's lru_cache (up to 128 URLs of any size), quote's per-`safe`
-    quoters, re's compiled patterns, _strptime's regexes, and the codec search's memory of
+    quoters, re's compiled patterns, _strptime's regexes, ipaddress's netmask and lru caches,
+    and the codec search's memory of
     names that failed (encodings caches every unknown name forever: 550 long ones were 55 MB).
     Otherwise one run's strings pin memory in, and are visible to, the same child's next run.
     """
@@ -121,6 +126,7 @@ def forget_run_state() -> None:
     urllib.parse._byte_quoter_factory.cache_clear()  # type: ignore[attr-defined]
     re.purge()
     _strptime._regex_cache.clear()
+    ipaddress_view.forget_state()
     cache = encodings._cache  # type: ignore[attr-defined]
     for name in [name for name, entry in cache.items() if entry is None]:
         del cache[name]
@@ -191,6 +197,7 @@ STAND_INS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         {"urlsplit": urlsplit, "urlparse": urlparse, "urljoin": urljoin}),
     "re": MappingProxyType(_RE_FLAGS),
     "math": MappingProxyType({"prod": guarded_prod}),
+    "ipaddress": MappingProxyType(ipaddress_view.MEMBERS),
     # Guarded against re-entrant use and deep nesting (sandbox/iterators.py).
     "itertools": MappingProxyType(itertools_members(MODULE_MEMBERS["itertools"])),
 })

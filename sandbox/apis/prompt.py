@@ -14,6 +14,6 @@ class Prompt(Namespace):
     _path = "prompt"
 
     def render(self, prompt_id: str, fields: dict[str, Any] | None = None,
-               vars: dict[str, Any] | None = None) -> None:  # noqa: A002 (Auth0's name)
+               vars: dict[str, Any] | None = None) -> None:  # `vars`: Auth0's name
         with self._calling("render"):
             self._record("render", prompt_id=prompt_id, fields=fields, vars=vars)

@@ -6,8 +6,8 @@ import pytest
 from sandbox.imports import ALLOWED_MODULES, MODULE_MEMBERS, ModuleView, import_hook
 from tests.sandbox.attacks.runner import run_body
 
-ALLOWED_LIST = ("base64, collections, datetime, decimal, functools, hashlib, hmac, itertools, "
-                "json, math, random, re, string, urllib.parse, uuid")
+ALLOWED_LIST = ("base64, collections, datetime, decimal, functools, hashlib, hmac, ipaddress, "
+                "itertools, json, math, random, re, string, urllib.parse, uuid")
 
 TYPICAL = [
     ("import json\nprint(json.dumps(json.loads('{\"a\": [1, 2]}'), sort_keys=True))",
@@ -40,6 +40,9 @@ TYPICAL = [
      "True 3"),
     ("import string\nprint(string.digits, string.capwords('hello world'))",
      "0123456789 Hello World"),
+    (("import ipaddress\nnet = ipaddress.ip_network('10.0.0.0/8')\n"
+      "print(ipaddress.ip_address('10.2.3.4') in net, ipaddress.ip_address('::1').is_loopback)"),
+     "True True"),
 ]
 
 

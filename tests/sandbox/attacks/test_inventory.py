@@ -20,7 +20,7 @@ from typing import Any
 from sandbox import api as api_module
 from sandbox import event as event_module
 from sandbox import fetch as fetch_module
-from sandbox import guards, imports
+from sandbox import guards, imports, ipaddress_view
 from sandbox.limits import Limits
 from tests.sandbox import test_api_saml
 
@@ -33,6 +33,10 @@ RETURNED_CLASSES = {
     "uuid.UUID": uuid.UUID,
 }
 SANDBOX_CLASSES = {
+    # What ipaddress's functions return: the sandbox's wrappers, never the stdlib's objects.
+    "ipaddress.<address>": ipaddress_view.Address,
+    "ipaddress.<network>": ipaddress_view.Network,
+    "ipaddress.<interface>": ipaddress_view.Interface,
     **{f"api.{kind.__name__}": kind for layout in api_module.NAMESPACES.values()
        for _name, kind in layout},
     "api.cache": api_module.Cache,
@@ -94,6 +98,8 @@ BUILTIN_ARGS = ("works on builtin values; the action cannot make subclasses of t
                 "special methods cannot be defined, so no guest code runs inside")
 BOUND_ONLY = ("reachable only bound to an instance the library made (the attribute guard "
               "refuses taking it from the class), so `self` is always genuine")
+IPADDRESS = ("the sandbox's ipaddress wrappers: exact-type arguments (str/int/bytes or its own "
+             "wrappers) unwrapped before the stdlib sees them, results wrapped, counts capped")
 API = "the sandbox's own api/event surface: exact-type checks, values deep-copied to plain data"
 FETCH = ("the sandbox's own fetch surface (sandbox/fetch.py): arguments checked by exact type "
          "and copied to plain data before they leave; responses are plain data the worker sent")
@@ -118,6 +124,13 @@ REVIEWED: dict[str, str] = {
                 "urllib.parse.parse_qs", "urllib.parse.parse_qsl", "urllib.parse.quote",
                 "urllib.parse.quote_plus", "urllib.parse.unquote", "urllib.parse.unquote_plus",
                 "urllib.parse.urlencode", "urllib.parse.urlunparse", "urllib.parse.urlunsplit"),
+    **_reviewed(IPADDRESS,
+                *(f"ipaddress.{name}" for name in ("ip_address", "ip_network", "ip_interface",
+                                                   "collapse_addresses",
+                                                   "summarize_address_range")),
+                *(f"ipaddress.<network>.{name}" for name in (
+                    "hosts", "subnets", "supernet", "overlaps", "subnet_of", "supernet_of",
+                    "compare_networks", "address_exclude"))),
     **_reviewed(BOUND_ONLY,
                 *(f"collections.Counter.{name}" for name in (
                     "copy", "elements", "fromkeys", "most_common", "subtract", "total",
