@@ -56,7 +56,7 @@ def cache_expiry_ms(ttl: int | None, expires_at: int | None, now_ms: int) -> int
     return min(candidates)
 
 
-def _entry_bytes(key: str, value: Any) -> int:
+def entry_bytes(key: str, value: Any) -> int:
     return len(key.encode("utf-8", "surrogatepass")) + serialized_size_bytes(value)
 
 
@@ -71,7 +71,7 @@ class Totals:
         for key in cache:
             record = cache[key] if isinstance(cache, Mapping) else None
             value = record.get("value") if isinstance(record, dict) else None
-            self._cache[str(key)] = 0 if record is None else _entry_bytes(str(key), value)
+            self._cache[str(key)] = 0 if record is None else entry_bytes(str(key), value)
         self._transaction: dict[str, int] = {}
         self._saml: dict[str, int] = {}
         self._primary_user_set = False
@@ -106,11 +106,11 @@ class Totals:
             raise CacheRefusal(TOO_MANY_ENTRIES, f"the cache holds at most {CACHE_MAX_ENTRIES} "
                                "entries; delete one first")
         total = sum(self._cache.values())
-        after = total - self._cache.get(key, 0) + _entry_bytes(key, value)
+        after = total - self._cache.get(key, 0) + entry_bytes(key, value)
         if after > CACHE_TOTAL_LIMIT_BYTES and after > total:  # shrinking is always allowed
             raise CacheRefusal(CACHE_FULL, f"the cache would hold {after} bytes of keys and "
                                f"values, over the {CACHE_TOTAL_LIMIT_BYTES}-byte limit")
-        self._cache[key] = _entry_bytes(key, value)
+        self._cache[key] = entry_bytes(key, value)
 
 
 def _set_sized(sizes: dict[str, int], key: str, value: Any, limit_bytes: int, what: str) -> None:
@@ -118,7 +118,7 @@ def _set_sized(sizes: dict[str, int], key: str, value: Any, limit_bytes: int, wh
     if value is None:
         sizes.pop(key, None)
         return
-    size = _entry_bytes(key, value)
+    size = entry_bytes(key, value)
     after = sum(sizes.values()) - sizes.get(key, 0) + size
     if after > limit_bytes:
         raise ApiUsageError(f"{what} would total {after} bytes, over the {limit_bytes}-byte "

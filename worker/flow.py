@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sandbox.effect_totals import TRANSACTION_METADATA_LIMIT_BYTES, entry_bytes
 from sandbox.effects import apply_to_event
 from sandbox.limits import Limits
 from sandbox.outcome import ACTION_ERROR, ACTION_TIMEOUT, DENIED, ERROR, OK, TIMEOUT, ActionOutcome
@@ -108,6 +109,16 @@ def continued_count(records: list[dict[str, Any]], continuation_handler: str) ->
     return sum(1 for record in records if record.get("handler") == continuation_handler)
 
 
+def transaction_metadata_bytes(event: dict[str, Any]) -> int:
+    """The size of `event.transaction.metadata` as the actions of this flow left it: each action
+    is held to 16 KB by its own checks, the flow as a whole by this one (Auth0's limit)."""
+    section = event.get("transaction")
+    metadata = section.get("metadata") if isinstance(section, dict) else None
+    if not isinstance(metadata, dict):
+        return 0
+    return sum(entry_bytes(str(key), value) for key, value in metadata.items())
+
+
 def has_no_handler(outcome: ActionOutcome) -> bool:
     error = outcome.error or {}
     return (outcome.status == ERROR and error.get("class") == ACTION_ERROR
@@ -185,12 +196,17 @@ async def run_flow(
             continue
         event = apply_to_event(event, outcome.effects)
         target = redirect_of(outcome.effects)
+        refusal = None
         if target is not None and continued_count(records, trigger.handlers[-1]) >= MAX_PAUSES:
+            refusal = ("TooManyRedirects", f"the flow was continued {MAX_PAUSES} times and "
+                       f"redirected again; one execution pauses at most {MAX_PAUSES} times")
+        elif transaction_metadata_bytes(event) > TRANSACTION_METADATA_LIMIT_BYTES:
+            refusal = ("TransactionMetadataTooLarge", "transaction metadata of this flow is over "
+                       f"{TRANSACTION_METADATA_LIMIT_BYTES} bytes")
+        if refusal is not None:  # the action ran, but the flow cannot take what it did
             effects = effects[:len(effects) - len(outcome.effects)]
             records[-1] = {**records[-1], "status": ERROR, "error": {
-                "class": ACTION_ERROR, "type": "TooManyRedirects", "line": None,
-                "message": f"the flow was continued {MAX_PAUSES} times and redirected again; "
-                           f"one execution pauses at most {MAX_PAUSES} times"}}
+                "class": ACTION_ERROR, "type": refusal[0], "message": refusal[1], "line": None}}
             status = FAILED
             continue
         if target is not None:

@@ -151,6 +151,19 @@ async def test_transaction_metadata_is_visible_to_later_actions(pool: SandboxPoo
     assert result["effects"][1]["args"] == {"name": "risk", "value": "low"}
 
 
+async def test_transaction_metadata_is_held_to_16_kb_across_the_flow(pool: SandboxPool) -> None:
+    # Each action stays under its own 16 KB; together they pass the flow's limit.
+    fill = "for i in range(3):\n    api.transaction.set_metadata('{}' + str(i), 'x' * 5000)"
+    first, second = bound("first", fill.format("a")), bound("second", fill.format("b"))
+    after = bound("after", "api.id_token.set_custom_claim('ran', 1)")
+    result = await flow(pool, [first, second, after])
+    assert statuses(result) == ["ok", "error", "skipped"]
+    assert result["actions"][1]["error"]["type"] == "TransactionMetadataTooLarge"
+    assert [e["action"] for e in result["effects"]] == ["first"] * 3
+    alone = await flow(pool, [first, after])
+    assert statuses(alone) == ["ok", "ok"]
+
+
 async def test_the_worker_sets_event_tenant_id(pool: SandboxPool) -> None:
     echo = bound("echo", "api.id_token.set_custom_claim('t', event.tenant.id)")
     result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=[echo],
