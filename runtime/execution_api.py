@@ -81,7 +81,7 @@ def can_pause(trigger: Trigger) -> bool:
 def with_continuation(result: dict[str, Any], token: str | None) -> dict[str, Any]:
     """The answer of a paused flow carries the token that continues it (the worker stored
     only the token's hash)."""
-    if result.get("status") == "redirect" and "continuation" in result:
+    if "continuation" in result:  # the worker adds the field to paused flows only
         return {**result, "continuation": token}
     return result
 
@@ -144,7 +144,7 @@ async def replay(request: web.Request, job: Job, execution_id: str,
     record = await request.app[DISPATCHER_KEY].wait_record(job.tenant, execution_id,
                                                            wait_s(request, job))
     token = None
-    if record.get("status") == "redirect" and record.get("kind") != TEST:
+    if "continuation" in record and record.get("kind") != TEST:
         # The first answer's token is lost with it: a fresh one replaces it.
         token = await continuations.reissue(redis_of(request), job.tenant, execution_id, now_ms())
     return respond(request, with_continuation(public_record(record), token),

@@ -3,7 +3,8 @@
 Metadata an action sets (user and transaction) is visible in the event of the later ones.
 `api.access.deny` and `api.validation.error` let the action finish and skip the rest (status
 `denied`, with a `denial` saying which). `api.redirect.send_user_to` lets the action finish and
-**pauses** the flow (status `redirect`): the later actions are `pending`, and a continuation
+**pauses** the flow (status `redirect`; `api.prompt.render` likewise, status `prompt`): the
+later actions are `pending`, and a continuation
 (worker/consumer.py stores it) resumes at the redirecting action's `on_continue_*` handler,
 then runs the rest. An error, timeout or memory limit fails the flow and skips the rest, while
 effects of the actions before it still stand. Statuses come from the worker-checked effects.
@@ -26,9 +27,11 @@ SUCCESS = "success"
 FLOW_DENIED = "denied"
 FAILED = "failed"
 REDIRECT = "redirect"
+PROMPT = "prompt"  # paused on api.prompt.render: the auth server shows the form, then continues
 SKIPPED = "skipped"  # not run: the flow ended before it (or, continued, it has no on_continue)
 PENDING = "pending"  # not run yet: the flow paused before it; a continuation runs it
 REDIRECT_OP = "redirect.send_user_to"
+PROMPT_OP = "prompt.render"
 # Each continue adds records (with logs) to the stored state: an action that redirects from
 # every on_continue would grow it without end, so one execution pauses at most this often.
 MAX_PAUSES = 10
@@ -98,10 +101,14 @@ def denial_of(action: FlowAction, effects: list[dict[str, Any]]) -> dict[str, An
     return None
 
 
-def redirect_of(effects: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The action's last `send_user_to`: where the user goes while the flow is paused."""
-    targets = [e["args"] for e in effects if e["op"] == REDIRECT_OP]
-    return {"url": targets[-1]["url"], "query": targets[-1]["query"]} if targets else None
+def pause_of(effects: list[dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
+    """Why the action pauses the flow, if it does: (REDIRECT, its last `send_user_to`: where
+    the user goes) or (PROMPT, its last `prompt.render`: the form the user fills in)."""
+    pausing = [e for e in effects if e["op"] in (REDIRECT_OP, PROMPT_OP)]
+    if not pausing:
+        return None
+    last = pausing[-1]
+    return (REDIRECT, dict(last["args"])) if last["op"] == REDIRECT_OP else (PROMPT, dict(last["args"]))
 
 
 def continued_count(records: list[dict[str, Any]], continuation_handler: str) -> int:
@@ -175,7 +182,8 @@ async def run_flow(
     for index in range(first, len(actions)):
         action = actions[index]
         if status != SUCCESS:
-            records.append(_record(action, PENDING if status == REDIRECT else SKIPPED, None))
+            records.append(_record(action, PENDING if status in (REDIRECT, PROMPT) else SKIPPED,
+                                   None))
             continue
         continuing = resume is not None and index == first
         this_handler = trigger.handlers[-1] if continuing else default_handler
@@ -195,9 +203,13 @@ async def run_flow(
             extra["denial"] = denial_of(action, outcome.effects)
             continue
         event = apply_to_event(event, outcome.effects)
-        target = redirect_of(outcome.effects)
+        pause = pause_of(outcome.effects)
         refusal = None
-        if target is not None and continued_count(records, trigger.handlers[-1]) >= MAX_PAUSES:
+        if pause is not None and len({e["op"] for e in outcome.effects} & {
+                REDIRECT_OP, PROMPT_OP}) > 1:
+            refusal = ("RedirectAndPrompt", "an action can redirect the user or render a prompt, "
+                       "not both (as in Auth0): use two actions")
+        elif pause is not None and continued_count(records, trigger.handlers[-1]) >= MAX_PAUSES:
             refusal = ("TooManyRedirects", f"the flow was continued {MAX_PAUSES} times and "
                        f"redirected again; one execution pauses at most {MAX_PAUSES} times")
         elif transaction_metadata_bytes(event) > TRANSACTION_METADATA_LIMIT_BYTES:
@@ -209,9 +221,9 @@ async def run_flow(
                 "class": ACTION_ERROR, "type": refusal[0], "message": refusal[1], "line": None}}
             status = FAILED
             continue
-        if target is not None:
-            status = REDIRECT
-            extra.update(redirect=target, continuation=None, pause={
+        if pause is not None:
+            status = pause[0]
+            extra.update({status: pause[1]}, continuation=None, pause={
                 "position": index, "event": event, "effects": list(effects),
                 "records": list(records), "actions": [
                     {"action_id": a.action_id, "name": a.name, "version": a.version}

@@ -336,3 +336,42 @@ def test_the_handler_query_parameter_is_gone(service: Service, tenant: dict) -> 
     reply = service.request("POST", path, LOGIN_EVENT, token=tenant["execution_token"])
     assert (reply.status, reply.body["error"]["code"]) == (400, "invalid_handler")
     assert "/continue" in reply.body["error"]["message"]
+
+
+FORM = ("def on_execute_post_login(event, api):\n"
+        "    api.prompt.render('ap_company', fields={'first_name': 'Jane'})\n"
+        "def on_continue_post_login(event, api):\n"
+        "    api.user.set_user_metadata('company', event.request.body.company)\n")
+FORM_AND_REDIRECT = ("def on_execute_post_login(event, api):\n"
+                     "    api.prompt.render('ap_company')\n"
+                     "    api.redirect.send_user_to('https://x.example.com/')\n")
+
+
+def test_a_prompt_pauses_the_flow_like_a_redirect(service: Service, tenant: dict) -> None:
+    deploy_and_bind(service, tenant, "form", FORM)
+    deploy_and_bind(service, tenant, "later", CLAIM.format("later"))
+    bind(service, tenant, "post-login", ["form", "later"])
+    first = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert first.status == 200, first
+    assert first.body["status"] == "prompt", first.body
+    assert first.body["prompt"] == {"prompt_id": "ap_company", "fields": {"first_name": "Jane"},
+                                    "vars": None}
+    assert "redirect" not in first.body
+    assert [a["status"] for a in first.body["actions"]] == ["ok", "pending"]
+    done = resume(service, tenant, first.body["execution_id"], {
+        "continuation": first.body["continuation"], "body": {"company": "Acme"}})
+    assert done.status == 200, done
+    assert done.body["status"] == "success"
+    assert [(e["op"], e["args"].get("value")) for e in done.body["effects"]] == [
+        ("prompt.render", None), ("user.set_user_metadata", "Acme"),
+        ("id_token.set_custom_claim", 1)]
+
+
+def test_an_action_cannot_both_redirect_and_prompt(service: Service, tenant: dict) -> None:
+    deploy_and_bind(service, tenant, "both", FORM_AND_REDIRECT)
+    bind(service, tenant, "post-login", ["both"])
+    reply = execute(service, tenant, "post-login", LOGIN_EVENT)
+    assert reply.status == 200, reply
+    assert reply.body["status"] == "failed"
+    assert reply.body["actions"][0]["error"]["type"] == "RedirectAndPrompt"
+    assert reply.body["effects"] == [] and "continuation" not in reply.body
