@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 FlowRunner = Callable[..., Awaitable[dict[str, Any]]]
 
+ALONE_POLL_S = 0.05  # how often a worker that waits to run a taken-over job alone looks again
 RESULT_STREAM_TTL_S = 300
 RESULT_STREAM_MAXLEN = 10_000
 
@@ -63,8 +64,8 @@ class Consumer:
                  worker_id: str, slots: int, flow_runner: FlowRunner = run_flow) -> None:
         self.redis = redis
         self.pool = pool
-        self.flow_runner = flow_runner  # bench/ swaps in a no-op to measure the queue path alone
-        # Each flow run gets its own egress scope: its fetch() requests, session and count.
+        # bench/ swaps in a no-op flow runner to measure the queue path alone. Each flow run
+        # gets its own egress scope: its fetch() requests, session and count.
         self.flow_runner = with_egress(flow_runner, Egress.for_worker(redis, settings))
         self.settings = settings
         self.worker_id = worker_id
@@ -73,6 +74,11 @@ class Consumer:
         self.answers = AnswerBatcher(redis)
         self.read_block_ms = min(500, read_block_ms(redis))  # inside the socket timeout
         self._running: dict[asyncio.Task[None], bytes] = {}  # each running job's stream entry
+        # A taken-over job runs alone, and while abandoned jobs wait we take no new ones: see
+        # _take_over. Otherwise a job whose worker died next to a poison job twice would be
+        # dead-lettered as poison with it.
+        self._alone: asyncio.Task[None] | None = None
+        self._draining = False
 
     async def ensure_group(self) -> None:
         try:
@@ -86,6 +92,9 @@ class Consumer:
         await self._retrying(self.ensure_group)
         upkeep = asyncio.create_task(self._upkeep(stop), name="reclaim")
         while not stop.is_set():
+            if self._draining or (self._alone is not None and not self._alone.done()):
+                await asyncio.sleep(ALONE_POLL_S)
+                continue
             free = self.slots - len(self._running)
             if free <= 0:
                 await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
@@ -139,20 +148,40 @@ class Consumer:
                 await promoter.promote()
                 if ticks % 60 == 0:
                     await reclaim.forget_dead_consumers(self.redis)
-                claimed = [] if healthy < 2 else await reclaim.claim_abandoned(
-                    self.redis, self.worker_id, self.slots - len(self._running))
+                if healthy >= 2:
+                    await self._take_over()
             except RedisError as exc:
                 log.warning("upkeep: %s", exc)
                 healthy = 0
+                self._draining = False
                 continue
-            for entry_id, fields, deliveries in claimed:
-                log.warning("took over job %s (delivery %d)", entry_id, deliveries)
-                self._start(entry_id, fields, poison=deliveries >= reclaim.POISON_DELIVERIES)
 
-    def _start(self, entry_id: bytes, fields: dict[bytes, bytes], poison: bool = False) -> None:
+    async def _take_over(self) -> None:
+        """Take one abandoned job once we run nothing, and run it alone.
+
+        A job is taken over because its worker died. If it ran next to other jobs, any of
+        them may have killed the worker, so its next run has no neighbour: a death then is
+        its own, and only a job that died alone reaches the poison count. Until we are idle
+        we take no new jobs (`_draining`), so a busy worker still gets there.
+        """
+        if self._alone is not None and not self._alone.done():
+            return
+        if self._running:
+            self._draining = await reclaim.has_abandoned(self.redis)
+            return
+        claimed = await reclaim.claim_abandoned(self.redis, self.worker_id, 1)
+        self._draining = False
+        for entry_id, fields, deliveries in claimed:
+            log.warning("took over job %s (delivery %d)", entry_id, deliveries)
+            task = self._start(entry_id, fields, poison=deliveries >= reclaim.POISON_DELIVERIES)
+            self._alone = task
+
+    def _start(self, entry_id: bytes, fields: dict[bytes, bytes],
+               poison: bool = False) -> asyncio.Task[None]:
         task = asyncio.create_task(self._guarded(entry_id, fields, poison))
         self._running[task] = entry_id
         task.add_done_callback(lambda t: self._running.pop(t, None))
+        return task
 
     async def _retrying(self, op: Any) -> None:
         """Run `op` until Redis takes it: outages are waited out, never fatal."""

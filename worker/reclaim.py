@@ -26,6 +26,13 @@ async def touch(redis: aioredis.Redis, consumer: str, entry_ids: list[Any]) -> N
         await redis.xclaim(keys.JOBS, keys.JOBS_GROUP, consumer, 0, entry_ids, justid=True)
 
 
+async def has_abandoned(redis: aioredis.Redis) -> bool:
+    """Whether some job is idle long enough to be taken over (nothing is claimed)."""
+    idle: Any = await redis.xpending_range(keys.JOBS, keys.JOBS_GROUP, min="-", max="+",
+                                           count=1, idle=CLAIM_IDLE_MS)
+    return bool(idle)
+
+
 async def claim_abandoned(redis: aioredis.Redis, consumer: str, count: int
                           ) -> list[tuple[bytes, dict[bytes, bytes], int]]:
     """Take up to `count` abandoned jobs: (entry id, fields, times delivered including this one)."""
