@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
-from runtime.egress_hosts import DEFAULT_PORTS, AllowList, normalize_host
+from runtime.egress_hosts import DEFAULT_PORTS, MAX_HOST_CHARS, AllowList, normalize_host
 from sandbox import fetch as fetch_rules
 from sandbox.fetch import FetchError, FetchRequest
 from worker.egress_resolver import AddressRefused, NotResolved, PinnedResolver, resolve_checked
@@ -267,8 +267,7 @@ class EgressScope:
             raise FetchError(fetch_rules.CONNECTION_FAILED,
                              f"TLS certificate check failed: {exc.certificate_error}") from None
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            raise FetchError(fetch_rules.CONNECTION_FAILED,
-                             f"{type(exc).__name__}: {str(exc)[:300]}") from None
+            raise FetchError(fetch_rules.CONNECTION_FAILED, _failure_text(exc, url)) from None
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         cap = self.limits.max_response_bytes
@@ -321,9 +320,19 @@ def _refusal_record(raw: Any, error: FetchError) -> dict[str, Any]:
     return record
 
 
+def _failure_text(exc: BaseException, url: URL) -> str:
+    """What failed, for the action and, uncaught, its execution record: never the query,
+    which may carry a secret (aiohttp's ClientResponseError names the whole URL)."""
+    text = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+    for query in {url.raw_query_string, url.query_string} - {""}:
+        text = text.replace(query, "...")
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
 def _where(url: URL) -> dict[str, Any]:
     scheme, host, port = _target(url)
-    return {"scheme": scheme, "host": host, "port": port,
+    # A refused ask's URL was never bounded (the frame holds up to 1 MiB): neither is its host.
+    return {"scheme": scheme, "host": host[:MAX_HOST_CHARS], "port": port,
             "path": (url.raw_path or "/")[:MAX_RECORDED_PATH_CHARS]}
 
 
@@ -356,11 +365,22 @@ class ScopedRunner:
         return await self.pool.run(tenant, egress=self.scope, **kwargs)
 
 
+def requests_made(records: list[dict[str, Any]]) -> int:
+    """How many requests the action records of a paused flow count (as EgressScope.fetch
+    counted them: every ask but a refusal for being one too many)."""
+    return sum(1 for record in records for call in record.get("fetches") or ()
+               if call.get("error") != fetch_rules.TOO_MANY_REQUESTS)
+
+
 def with_egress(flow_runner: Callable[..., Awaitable[Any]], egress: Egress
                 ) -> Callable[..., Awaitable[Any]]:
-    """`flow_runner` with one egress scope per call, closed when the flow ends."""
+    """`flow_runner` with one egress scope per call, closed when the flow ends. A continued
+    flow is the same execution: its scope starts with the requests made before the pause."""
     async def run(pool: Any, *, tenant: str, **kwargs: Any) -> Any:
         async with egress.scope(tenant) as scope:
+            resume = kwargs.get("resume")
+            if resume is not None:
+                scope.requests = requests_made(resume.records)
             runner = ScopedRunner(pool, scope) if pool is not None else None
             return await flow_runner(runner, tenant=tenant, **kwargs)
     return run

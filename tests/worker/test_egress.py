@@ -3,6 +3,8 @@ local remote on 127.0.0.1 (allowed as loopback here, as ACTIONS_EGRESS_ALLOW_LOO
 A child whose action escaped sends forged, malformed and excess fetch frames: refused."""
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +16,8 @@ from sandbox.outcome import ActionOutcome
 from tests.remote import Remote, echo_of, start_remote, stop_remote
 from tests.worker.poolkit import action, run, sha
 from worker.child import ESCAPE_MARKER
-from worker.egress import Egress, EgressLimits, EgressScope
+from worker.egress import Egress, EgressLimits, EgressScope, with_egress
+from worker.flow import FlowAction, Resume, run_flow
 from worker.pool import SandboxPool
 
 
@@ -31,6 +34,21 @@ async def pool() -> AsyncIterator[SandboxPool]:
     await pool.start()
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+async def garbled() -> AsyncIterator[str]:
+    """A remote on 127.0.0.1 whose every answer is one no HTTP client parses."""
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 9999 WHAT\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    server.close()
+    await server.wait_closed()
 
 
 def egress_for(policies: dict[str, list[str]], **limits: Any) -> Egress:
@@ -321,3 +339,51 @@ async def test_a_run_that_fetched_is_not_run_again_after_its_child_dies(
 async def test_honest_runs_without_fetch_are_unchanged(pool: SandboxPool) -> None:
     outcome = await run(pool, action("api.id_token.set_custom_claim('https://a.example/x', 1)"))
     assert outcome.status == "ok" and outcome.fetches == []
+
+
+async def test_a_failure_message_never_carries_the_query(pool: SandboxPool,
+                                                         garbled: str) -> None:
+    # aiohttp's ClientResponseError names the whole URL; uncaught, the message is the
+    # execution record's, and a query often carries an API key.
+    egress = egress_for({"acme": [garbled]})
+    async with egress.scope("acme") as scope:
+        outcome = await fetching(pool, scope, action(f"fetch('{garbled}/x?api_key=k-s3cr3t')"))
+    assert outcome.error is not None and outcome.error["type"] == "FetchError"
+    assert outcome.error["message"].startswith("fetch: ClientResponseError: Bad status line")
+    assert "s3cr3t" not in repr(outcome)
+
+
+async def test_a_hostile_childs_huge_urls_stay_out_of_the_record(pool: SandboxPool,
+                                                                 remote: Remote) -> None:
+    # A refused ask is recorded with whatever of its URL parses; the frame holds 1 MiB.
+    egress = egress_for({"acme": [remote.url]})
+    huge = "{'url': 'http://' + 'a' * 1000000 + '/'}"
+    async with egress.scope("acme") as scope:
+        outcome = await fetching(pool, scope, frames(huge, huge, huge))
+    assert outcome.logs == "ok: ['invalid_request', 'invalid_request', 'invalid_request']"
+    assert [len(f["host"]) for f in outcome.fetches] == [253] * 3
+
+
+async def test_a_continued_flow_counts_the_requests_made_before_its_pause(
+        pool: SandboxPool, remote: Remote) -> None:
+    code = ("def on_execute_post_login(event, api):\n"
+            f"    for i in range(15):\n        fetch('{remote.url}/echo')\n"
+            "    api.redirect.send_user_to('https://x.example/')\n"
+            "def on_continue_post_login(event, api):\n"
+            f"    for i in range(15):\n        fetch('{remote.url}/echo')\n")
+    actions = [FlowAction(action_id="id-a", name="a", version=1, code=code,
+                          code_sha256=sha(code), secrets={}, cache={})]
+    flow = with_egress(run_flow, egress_for({"acme": [remote.url]}))
+
+    async def running(**resumed: Any) -> dict[str, Any]:
+        return await flow(pool, tenant="acme", trigger_id="post-login", actions=actions,  # type: ignore[no-any-return]
+                          event={"user": {"user_id": "u1"}}, limits=Limits(),
+                          deadline=time.monotonic() + 20, **resumed)
+    paused = await running()
+    assert paused["status"] == "redirect"
+    pause = paused["pause"]
+    continued = await running(resume=Resume(pause["position"], pause["effects"],
+                                            pause["records"]))
+    error = continued["actions"][-1]["error"]
+    assert error is not None and "(too_many_requests)" in error["message"]
+    assert remote.hits["/echo"] == 20  # one execution, before and after its pause
