@@ -63,14 +63,16 @@ def refusal(address: Address, *, allow_loopback: bool = False) -> str | None:
     """Why a request may not connect to `address`, or None when it may.
 
     `allow_loopback` (the operator's ACTIONS_EGRESS_ALLOW_LOOPBACK, for tests and local
-    development) lets 127.0.0.0/8 and ::1 through, nothing else.
+    development) lets 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 through, nothing else.
     """
     if isinstance(address, ipaddress.IPv6Address):
         if address.scope_id:
             return "link-local (scoped)"
         inner = embedded_ipv4(address)
         if inner is not None:
-            why = refusal(inner, allow_loopback=allow_loopback)
+            # Only an IPv4-mapped address is the local host's loopback; NAT64, 6to4 and
+            # IPv4-compatible ones are routed off the host, so the allowance does not cover them.
+            why = refusal(inner, allow_loopback=allow_loopback and address.ipv4_mapped is not None)
             return None if why is None else f"{why}, inside an IPv6 address"
     for network, why in _REFUSED:
         if address.version == network.version and address in network:

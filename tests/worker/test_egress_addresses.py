@@ -56,7 +56,10 @@ def test_the_loopback_allowance_lets_loopback_through(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["10.0.0.1", "169.254.169.254", "fd00:ec2::254", "0.0.0.0",
-                                  "::ffff:192.168.0.1", "fe80::1", "100.64.0.1"])
+                                  "::ffff:192.168.0.1", "fe80::1", "100.64.0.1",
+                                  # loopback inside forms that leave the host (a NAT64
+                                  # gateway, a 6to4 relay, the default route)
+                                  "64:ff9b::7f00:1", "2002:7f00:1::", "::127.0.0.1"])
 def test_the_loopback_allowance_allows_nothing_else(text: str) -> None:
     assert refusal(ipaddress.ip_address(text), allow_loopback=True) is not None
 
