@@ -118,7 +118,12 @@ async def continue_execution(request: web.Request) -> web.Response:
                       "spent": spent})
     job.id = execution_id  # the same execution goes on: its record ends final
     try:
-        return await run_job(request, job, trigger, limits["max_inflight"], next_token)
+        # No Idempotency-Key: the claim above already made this call once-only, and the job
+        # keeps the execution's id, so the key of the execute call that paused (an auth server
+        # may send one key for a whole login) would replay the paused record instead of running
+        # the rest, with the continuation used up. A retried continue gets 409 instead.
+        return await run_job(request, job, trigger, limits["max_inflight"], next_token,
+                             idempotent=False)
     except ApiError as exc:
         if exc.code in ADMISSION_REFUSALS:  # never queued: the caller may retry the token
             try:

@@ -87,9 +87,11 @@ def with_continuation(result: dict[str, Any], token: str | None) -> dict[str, An
 
 
 async def run_job(request: web.Request, job: Job, trigger: Trigger,
-                  max_inflight: int, continuation: str | None = None) -> web.Response:
+                  max_inflight: int, continuation: str | None = None, *,
+                  idempotent: bool = True) -> web.Response:
     """Queue `job`; blocking triggers wait for the result, background ones answer 202 at once.
-    `continuation` is the token whose hash `job` carries, for the answer if the flow pauses."""
+    `continuation` is the token whose hash `job` carries, for the answer if the flow pauses.
+    `idempotent`: honour the request's Idempotency-Key (not for a continue: see there)."""
     settings = settings_of(request)
     dispatcher = request.app[DISPATCHER_KEY]
     metrics = request.app[METRICS_KEY]
@@ -101,7 +103,8 @@ async def run_job(request: web.Request, job: Job, trigger: Trigger,
     try:
         admission = await dispatcher.submit(
             job, tenant_max_inflight=max_inflight, wait=blocking,
-            pending_record=pending, idempotency_key=idempotency_key(request),
+            pending_record=pending,
+            idempotency_key=idempotency_key(request) if idempotent else None,
             idempotency_ttl_s=settings.idempotency_ttl_s)
     except ApiError as exc:
         metrics.rejected.labels(exc.code).inc()

@@ -331,6 +331,31 @@ def test_an_idempotent_replay_of_a_pause_gets_a_fresh_token(service: Service,
     assert done.body["status"] == "success", done.body
 
 
+def test_a_continue_ignores_the_idempotency_key_of_its_login(service: Service,
+                                                             tenant: dict) -> None:
+    # Red team: one Idempotency-Key for a whole login (execute, then continue) answered the
+    # continue with the paused record as a replay, with the continuation used up: lost flow.
+    deploy_and_bind(service, tenant, "consent", CONSENT)
+    bind(service, tenant, "post-login", ["consent"])
+    key = {"Idempotency-Key": "login-43"}
+    first = execute(service, tenant, "post-login", LOGIN_EVENT, headers=key).body
+    done = service.request(
+        "POST", f"/v1/tenants/{tenant['id']}/executions/{first['execution_id']}/continue",
+        {"continuation": first["continuation"], "query": {"answer": "ok"}},
+        token=tenant["execution_token"], headers=key)
+    assert done.status == 200, done
+    assert "Idempotent-Replay" not in done.headers
+    assert done.body["status"] == "success", done.body
+    claims = {e["args"]["name"]: e["args"]["value"] for e in done.body["effects"]
+              if e["op"] == "id_token.set_custom_claim"}
+    assert claims["consent"] == "ok"
+    again = service.request(
+        "POST", f"/v1/tenants/{tenant['id']}/executions/{first['execution_id']}/continue",
+        {"continuation": first["continuation"]}, token=tenant["execution_token"], headers=key)
+    assert (again.status, again.body["error"]["code"]) == (409, "continuation_used")
+    assert record(service, tenant, first["execution_id"])["status"] == "success"
+
+
 def test_the_handler_query_parameter_is_gone(service: Service, tenant: dict) -> None:
     path = f"/v1/tenants/{tenant['id']}/triggers/post-login/execute?handler=on_continue_post_login"
     reply = service.request("POST", path, LOGIN_EVENT, token=tenant["execution_token"])
