@@ -32,6 +32,7 @@ SKIPPED = "skipped"  # not run: the flow ended before it (or, continued, it has 
 PENDING = "pending"  # not run yet: the flow paused before it; a continuation runs it
 REDIRECT_OP = "redirect.send_user_to"
 PROMPT_OP = "prompt.render"
+PRIMARY_USER_OP = "authentication.set_primary_user"  # Auth0: once per transaction
 # Each continue adds records (with logs) to the stored state: an action that redirects from
 # every on_continue would grow it without end, so one execution pauses at most this often.
 MAX_PAUSES = 10
@@ -212,6 +213,11 @@ async def run_flow(
         elif pause is not None and continued_count(records, trigger.handlers[-1]) >= MAX_PAUSES:
             refusal = ("TooManyRedirects", f"the flow was continued {MAX_PAUSES} times and "
                        f"redirected again; one execution pauses at most {MAX_PAUSES} times")
+        elif any(e["op"] == PRIMARY_USER_OP for e in outcome.effects) and any(
+                e["op"] == PRIMARY_USER_OP for e in effects[:len(effects) - len(outcome.effects)]):
+            refusal = ("PrimaryUserAlreadySet", "an earlier action of this flow already called "
+                       "api.authentication.set_primary_user; it can be called once per "
+                       "transaction")
         elif transaction_metadata_bytes(event) > TRANSACTION_METADATA_LIMIT_BYTES:
             refusal = ("TransactionMetadataTooLarge", "transaction metadata of this flow is over "
                        f"{TRANSACTION_METADATA_LIMIT_BYTES} bytes")

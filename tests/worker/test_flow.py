@@ -151,6 +151,19 @@ async def test_transaction_metadata_is_visible_to_later_actions(pool: SandboxPoo
     assert result["effects"][1]["args"] == {"name": "risk", "value": "low"}
 
 
+async def test_the_primary_user_is_set_once_per_flow(pool: SandboxPool) -> None:
+    # Red team: each action was held to one set_primary_user, the flow to none, so two
+    # actions answered the auth server with two primary users.
+    first = bound("first", "api.authentication.set_primary_user('auth0|1')")
+    second = bound("second", "api.authentication.set_primary_user('auth0|2')")
+    after = bound("after", "api.id_token.set_custom_claim('ran', 1)")
+    result = await flow(pool, [first, second, after])
+    assert statuses(result) == ["ok", "error", "skipped"]
+    assert result["actions"][1]["error"]["type"] == "PrimaryUserAlreadySet"
+    assert [(e["action"], e["args"]) for e in result["effects"]] == [
+        ("first", {"primary_user_id": "auth0|1"})]
+
+
 async def test_transaction_metadata_is_held_to_16_kb_across_the_flow(pool: SandboxPool) -> None:
     # Each action stays under its own 16 KB; together they pass the flow's limit.
     fill = "for i in range(3):\n    api.transaction.set_metadata('{}' + str(i), 'x' * 5000)"
