@@ -2,7 +2,8 @@
 
 Checked on the address a host name resolved to, never on the name, so a public name that
 resolves to 10.0.0.5 (or is rebound to it) is refused like the literal. IPv6 forms that carry
-an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are judged by that address.
+an IPv4 address (IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64, 6to4) are judged by
+that address.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ _REFUSED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] 
         ("198.51.100.0/24", "documentation"),
         ("203.0.113.0/24", "documentation"),
         ("2001:db8::/32", "documentation"),
+        ("3fff::/20", "documentation"),
+        ("5f00::/16", "segment routing (SRv6) SIDs"),
         ("198.18.0.0/15", "benchmarking"),
         ("100::/64", "discard-only"),
         ("2001::/23", "IETF protocol assignments (Teredo and others)"),
@@ -53,6 +56,8 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
         return address.sixtofour
     packed = int(address)
     if packed >> 32 == 0 and packed > 1:  # ::a.b.c.d, IPv4-compatible (deprecated)
+        return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
+    if packed >> 32 == 0xFFFF0000:  # ::ffff:0:a.b.c.d, IPv4-translated (SIIT, RFC 2765)
         return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
     if any(address in net for net in _NAT64):
         return ipaddress.IPv4Address(packed & 0xFFFFFFFF)

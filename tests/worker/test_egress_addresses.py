@@ -31,9 +31,14 @@ REFUSED = [
     ("::127.0.0.1", "loopback, inside an IPv6 address"),
     ("64:ff9b::a00:1", "private (RFC 1918), inside an IPv6 address"),
     ("2002:a00:1::1", "private (RFC 1918), inside an IPv6 address"),
+    ("::ffff:0:a00:1", "private (RFC 1918), inside an IPv6 address"),  # SIIT's translated form
+    ("::ffff:0:7f00:1", "loopback, inside an IPv6 address"),
+    # ranges newer than the ipaddress module's registry
+    ("3fff::1", "documentation"), ("5f00::1", "segment routing (SRv6) SIDs"),
 ]
 ALLOWED = ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001::1",
-           "::ffff:8.8.8.8", "64:ff9b::808:808", "172.32.0.1", "100.128.0.1", "11.0.0.1"]
+           "::ffff:8.8.8.8", "64:ff9b::808:808", "::ffff:0:808:808", "172.32.0.1",
+           "100.128.0.1", "11.0.0.1"]
 
 
 @pytest.mark.parametrize(("text", "why"), REFUSED)
