@@ -30,7 +30,13 @@ from yarl import URL
 from runtime.egress_hosts import DEFAULT_PORTS, MAX_HOST_CHARS, AllowList, normalize_host
 from sandbox import fetch as fetch_rules
 from sandbox.fetch import FetchError, FetchRequest
-from worker.egress_resolver import AddressRefused, NotResolved, PinnedResolver, resolve_checked
+from worker.egress_resolver import (
+    AddressRefused,
+    DnsLookups,
+    NotResolved,
+    PinnedResolver,
+    resolve_checked,
+)
 
 if TYPE_CHECKING:
     from runtime.settings import Settings
@@ -74,6 +80,7 @@ class Egress:
         self.limits = limits
         self.load_policy = load_policy
         self.in_flight = asyncio.Semaphore(limits.max_concurrent)
+        self.dns = DnsLookups()
         if limits.allow_loopback:
             log.warning("ACTIONS_EGRESS_ALLOW_LOOPBACK is set: actions may fetch() from "
                         "loopback addresses of allow-listed hosts (tests, local development)")
@@ -229,8 +236,9 @@ class EgressScope:
             async with self.egress.in_flight:
                 raw_host = url.raw_host or host
                 try:
-                    addresses = await resolve_checked(raw_host, port,
-                                                      allow_loopback=self.limits.allow_loopback)
+                    addresses = await resolve_checked(
+                        raw_host, port, allow_loopback=self.limits.allow_loopback,
+                        lookups=self.egress.dns, tenant=self.tenant)
                 except AddressRefused as exc:
                     raise FetchError(fetch_rules.ADDRESS_NOT_ALLOWED, str(exc)) from None
                 except NotResolved as exc:

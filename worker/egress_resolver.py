@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -30,13 +32,48 @@ class NotResolved(Exception):
     """Raised when a host name does not resolve at all."""
 
 
-async def resolve_checked(host: str, port: int, *, allow_loopback: bool) -> list[ResolveResult]:
+class DnsLookups:
+    """The system resolver, on threads of its own, at most `per_tenant` lookups per tenant.
+
+    getaddrinfo blocks its thread until the name servers answer or give up, and a cancelled
+    lookup keeps blocking it. A tenant that allows a zone whose servers never answer would
+    otherwise fill the shared thread pool and stall every other tenant's requests (and the
+    worker's own executor work); here it holds at most `per_tenant` of `threads` threads,
+    counted until each lookup really ends.
+    """
+
+    def __init__(self, threads: int = 16, per_tenant: int = 2,
+                 getaddrinfo: Callable[..., list[Any]] = socket.getaddrinfo) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="egress-dns")
+        self._per_tenant = per_tenant
+        self._getaddrinfo = getaddrinfo
+        self._busy: dict[str, int] = {}  # tenant -> lookups whose thread has not returned yet
+        self._freed = asyncio.Event()
+
+    async def lookup(self, tenant: str, host: str, port: int) -> list[Any]:
+        while self._busy.get(tenant, 0) >= self._per_tenant:
+            self._freed.clear()
+            await self._freed.wait()
+        self._busy[tenant] = self._busy.get(tenant, 0) + 1
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool, self._getaddrinfo, host, port, 0,
+                                      socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG)
+        future.add_done_callback(lambda _done: self._release(tenant))
+        return await asyncio.shield(future)  # a cancelled caller leaves the count to the thread
+
+    def _release(self, tenant: str) -> None:
+        left = self._busy.pop(tenant, 1) - 1
+        if left:
+            self._busy[tenant] = left
+        self._freed.set()
+
+
+async def resolve_checked(host: str, port: int, *, allow_loopback: bool,
+                          lookups: DnsLookups, tenant: str) -> list[ResolveResult]:
     """Every address of `host` the policy allows, in getaddrinfo's order; AddressRefused
     when there are addresses but none allowed, NotResolved when there are none."""
-    loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                       flags=socket.AI_ADDRCONFIG)
+        infos = await lookups.lookup(tenant, host, port)
     except (socket.gaierror, UnicodeError) as exc:
         raise NotResolved(f"{host[:253]} does not resolve: {exc}") from None
     allowed: list[ResolveResult] = []

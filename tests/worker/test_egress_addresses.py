@@ -2,12 +2,22 @@
 and names checked by what they resolve to (the system resolver, through /etc/hosts)."""
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
+import threading
+from typing import Any
 
 import pytest
 
 from worker.egress_addresses import refusal
-from worker.egress_resolver import AddressRefused, NotResolved, PinnedResolver, resolve_checked
+from worker.egress_resolver import (
+    AddressRefused,
+    DnsLookups,
+    NotResolved,
+    PinnedResolver,
+    resolve_checked,
+)
 
 REFUSED = [
     ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"), ("::1", "loopback"),
@@ -41,6 +51,12 @@ ALLOWED = ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:
            "100.128.0.1", "11.0.0.1"]
 
 
+async def resolved(host: str, port: int, *, allow_loopback: bool) -> list:
+    return await resolve_checked(host, port, allow_loopback=allow_loopback,
+                                 lookups=DnsLookups(), tenant="acme")
+
+
+
 @pytest.mark.parametrize(("text", "why"), REFUSED)
 def test_refused_ranges(text: str, why: str) -> None:
     assert refusal(ipaddress.ip_address(text)) == why
@@ -72,9 +88,9 @@ def test_the_loopback_allowance_allows_nothing_else(text: str) -> None:
 async def test_a_name_is_judged_by_what_it_resolves_to() -> None:
     # `localhost` resolves through /etc/hosts to loopback: refused although it is a name.
     with pytest.raises(AddressRefused, match="loopback") as refused:
-        await resolve_checked("localhost", 80, allow_loopback=False)
+        await resolved("localhost", 80, allow_loopback=False)
     assert refused.value.host == "localhost"
-    allowed = await resolve_checked("localhost", 8080, allow_loopback=True)
+    allowed = await resolved("localhost", 8080, allow_loopback=True)
     assert allowed and {a["host"] for a in allowed} <= {"127.0.0.1", "::1"}
     assert {a["port"] for a in allowed} == {8080}
 
@@ -82,20 +98,49 @@ async def test_a_name_is_judged_by_what_it_resolves_to() -> None:
 @pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "0"])
 async def test_numeric_disguises_of_loopback_are_refused(host: str) -> None:
     with pytest.raises(AddressRefused):
-        await resolve_checked(host, 80, allow_loopback=False)
+        await resolved(host, 80, allow_loopback=False)
 
 
 async def test_a_name_that_does_not_resolve() -> None:
     with pytest.raises(NotResolved):
-        await resolve_checked("no-such-host.invalid", 443, allow_loopback=True)
+        await resolved("no-such-host.invalid", 443, allow_loopback=True)
 
 
 async def test_the_pinned_resolver_answers_only_checked_hosts() -> None:
     resolver = PinnedResolver()
-    checked = await resolve_checked("localhost", 80, allow_loopback=True)
+    checked = await resolved("localhost", 80, allow_loopback=True)
     resolver.pin("localhost", 80, checked)
     assert await resolver.resolve("localhost", 80) == checked
     with pytest.raises(OSError, match="was not checked"):
         await resolver.resolve("localhost", 81)
     with pytest.raises(OSError, match="was not checked"):
         await resolver.resolve("example.com", 80)
+
+
+async def test_a_tenant_whose_dns_hangs_holds_two_lookup_threads_and_no_more() -> None:
+    """A stand-in resolver whose answer for one tenant's zone never comes (until released):
+    that tenant's third lookup waits, another tenant's lookup is answered meanwhile."""
+    stuck = threading.Event()
+    calls: list[str] = []
+
+    def getaddrinfo(host: str, port: int, *args: Any) -> list[Any]:
+        calls.append(host)
+        if host.endswith(".slow.example"):
+            stuck.wait(30)
+        return socket.getaddrinfo("127.0.0.1", port, *args)
+
+    lookups = DnsLookups(threads=4, per_tenant=2, getaddrinfo=getaddrinfo)
+    hanging = [asyncio.create_task(lookups.lookup("slow", f"h{i}.slow.example", 80))
+               for i in range(3)]
+    try:
+        answer = await asyncio.wait_for(lookups.lookup("other", "fast.example", 80), 10)
+        assert answer and answer[0][4][0] == "127.0.0.1"
+        assert sorted(calls) == ["fast.example", "h0.slow.example", "h1.slow.example"]
+        # A caller that gives up (the action's deadline) does not free its thread's place.
+        hanging[0].cancel()
+        await asyncio.sleep(0.2)
+        assert "h2.slow.example" not in calls
+    finally:
+        stuck.set()
+    assert len(await asyncio.wait_for(hanging[2], 10)) > 0
+    assert "h2.slow.example" in calls
