@@ -1,6 +1,7 @@
 """Session fixtures: a private redis-server on a free port under a temp dir."""
 from __future__ import annotations
 
+import gc
 import shutil
 import socket
 import subprocess
@@ -11,6 +12,14 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection imported, as worker/template.py does before it forks children:
+    the sandbox tests run actions in this process, and their gc.collect (under the action's
+    alarm) should not walk every object of schemathesis, aiohttp and the test modules."""
+    gc.collect()
+    gc.freeze()
 
 
 def free_port() -> int:
