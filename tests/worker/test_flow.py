@@ -198,6 +198,22 @@ def coded(name: str, code: str, version: int = 1) -> FlowAction:
                       code_sha256=sha(code), secrets={}, cache={})
 
 
+async def resumed(pool: SandboxPool, actions: list[FlowAction], paused: dict[str, Any],
+                  event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Continue the flow `paused` (a result with a pause), as a continue job does."""
+    pause = paused["pause"]
+    return await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
+                          event=pause["event"] if event is None else event, limits=Limits(),
+                          deadline=time.monotonic() + 20,
+                          resume=Resume(pause["position"], pause["effects"], pause["records"]))
+
+
+REDIRECTS_AGAIN = coded("again", "def on_execute_post_login(event, api):\n"
+                        "    api.redirect.send_user_to('https://one.example/')\n"
+                        "def on_continue_post_login(event, api):\n"
+                        "    api.redirect.send_user_to('https://two.example/')\n")
+
+
 async def test_redirect_pauses_the_flow(pool: SandboxPool) -> None:
     result = await flow(pool, [SET_PLAN, coded("consent", REDIRECTING, 4), READ_PLAN])
     assert result["status"] == "redirect"
@@ -218,11 +234,8 @@ async def test_redirect_pauses_the_flow(pool: SandboxPool) -> None:
 async def test_resume_runs_on_continue_then_the_rest(pool: SandboxPool) -> None:
     actions = [SET_PLAN, coded("consent", REDIRECTING, 4), READ_PLAN]
     paused = await flow(pool, actions)
-    pause = paused["pause"]
-    event = {**pause["event"], "request": {"query": {"answer": "yes"}, "body": {}}}
-    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
-                            event=event, limits=Limits(), deadline=time.monotonic() + 20,
-                            resume=Resume(pause["position"], pause["effects"], pause["records"]))
+    event = {**paused["pause"]["event"], "request": {"query": {"answer": "yes"}, "body": {}}}
+    result = await resumed(pool, actions, paused, event)
     assert result["status"] == "success"
     assert "pause" not in result and "redirect" not in result
     assert [(r["name"], r["status"], r["handler"]) for r in result["actions"]] == [
@@ -243,10 +256,7 @@ async def test_resume_skips_an_action_without_on_continue(pool: SandboxPool) -> 
     actions = [plain, SET_PLAN]
     paused = await flow(pool, actions)
     assert paused["status"] == "redirect"
-    pause = paused["pause"]
-    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
-                            event=pause["event"], limits=Limits(), deadline=time.monotonic() + 20,
-                            resume=Resume(pause["position"], pause["effects"], pause["records"]))
+    result = await resumed(pool, actions, paused)
     assert result["status"] == "success"
     assert [(r["status"], r["handler"], r["error"]) for r in result["actions"]] == [
         ("ok", "on_execute_post_login", None), ("skipped", "on_continue_post_login", None),
@@ -254,15 +264,8 @@ async def test_resume_skips_an_action_without_on_continue(pool: SandboxPool) -> 
 
 
 async def test_redirect_again_from_on_continue_pauses_again(pool: SandboxPool) -> None:
-    again = coded("again", "def on_execute_post_login(event, api):\n"
-                  "    api.redirect.send_user_to('https://one.example/')\n"
-                  "def on_continue_post_login(event, api):\n"
-                  "    api.redirect.send_user_to('https://two.example/')\n")
-    actions = [again, READ_PLAN]
-    pause = (await flow(pool, actions))["pause"]
-    result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
-                            event=pause["event"], limits=Limits(), deadline=time.monotonic() + 20,
-                            resume=Resume(pause["position"], pause["effects"], pause["records"]))
+    actions = [REDIRECTS_AGAIN, READ_PLAN]
+    result = await resumed(pool, actions, await flow(pool, actions))
     assert result["status"] == "redirect"
     assert result["redirect"] == {"url": "https://two.example/", "query": None}
     assert statuses(result) == ["ok", "ok", "pending"]
@@ -279,20 +282,11 @@ async def test_deny_wins_over_a_redirect(pool: SandboxPool) -> None:
 
 
 async def test_an_execution_pauses_at_most_max_pauses_times(pool: SandboxPool) -> None:
-    again = coded("again", "def on_execute_post_login(event, api):\n"
-                  "    api.redirect.send_user_to('https://one.example/')\n"
-                  "def on_continue_post_login(event, api):\n"
-                  "    api.redirect.send_user_to('https://two.example/')\n")
-    actions = [again, READ_PLAN]
+    actions = [REDIRECTS_AGAIN, READ_PLAN]
     result = await flow(pool, actions)
     for _ in range(MAX_PAUSES):
         assert result["status"] == "redirect"
-        pause = result["pause"]
-        result = await run_flow(pool, tenant="acme", trigger_id="post-login", actions=actions,
-                                event=pause["event"], limits=Limits(),
-                                deadline=time.monotonic() + 20,
-                                resume=Resume(pause["position"], pause["effects"],
-                                              pause["records"]))
+        result = await resumed(pool, actions, result)
     assert result["status"] == "failed" and "pause" not in result
     assert result["actions"][-2]["error"]["type"] == "TooManyRedirects"
     assert statuses(result)[-2:] == ["error", "skipped"]
