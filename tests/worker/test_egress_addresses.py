@@ -133,6 +133,12 @@ async def test_a_tenant_whose_dns_hangs_holds_two_lookup_threads_and_no_more() -
     hanging = [asyncio.create_task(lookups.lookup("slow", f"h{i}.slow.example", 80))
                for i in range(3)]
     try:
+        for _ in range(100):  # the two admitted lookups reach their threads (bounded wait)
+            if len(calls) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # time enough for a third, were it let through
+        assert sorted(calls) == ["h0.slow.example", "h1.slow.example"]
         answer = await asyncio.wait_for(lookups.lookup("other", "fast.example", 80), 10)
         assert answer and answer[0][4][0] == "127.0.0.1"
         assert sorted(calls) == ["fast.example", "h0.slow.example", "h1.slow.example"]
