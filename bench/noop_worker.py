@@ -8,9 +8,10 @@ import sys
 import uuid
 from typing import Any
 
+from runtime.redis_client import connect
 from runtime.settings import Settings
 from worker.consumer import Consumer
-from worker.main import deregister, heartbeat, redis_client
+from worker.main import deregister, heartbeat
 
 
 async def noop_flow(_pool: Any, *, trigger_id: str, **_: Any) -> dict[str, Any]:
@@ -19,7 +20,7 @@ async def noop_flow(_pool: Any, *, trigger_id: str, **_: Any) -> dict[str, Any]:
 
 async def main() -> None:
     settings = Settings.from_env()
-    redis = redis_client(settings)
+    redis = connect(settings)
     worker_id = f"noop-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -16,9 +16,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from runtime import keys
-from runtime.dispatch import read_block_ms
 from runtime.errors import ApiError
 from runtime.jobs import CONTINUE, FLOW, Job, encode_result, now_ms
+from runtime.redis_client import read_block_ms
 from runtime.settings import Settings
 from runtime.store import continuations
 from runtime.store.flows import load_draft, load_pinned

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from runtime import keys
 from runtime.errors import ConfigError
 from runtime.jobs import now_ms
+from runtime.redis_client import connect
 from runtime.settings import Settings
 from worker.consumer import Consumer
 from worker.pool import SandboxPool
@@ -25,18 +26,6 @@ HEARTBEAT_INTERVAL_S = 1.0
 WORKER_DOC_TTL_S = 30
 FORGET_AFTER_MS = 3600 * 1000
 
-
-def redis_client(settings: Settings) -> aioredis.Redis:
-    """The service's Redis client: bounded socket waits, no per-command health check."""
-    if settings.redis_url is None:
-        raise ConfigError("ACTIONS_REDIS_URL", "", "is required here; `actions-runtime serve` "
-                          "starts an embedded redis-server when it is unset")
-    return aioredis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_socket_timeout_s,
-        socket_connect_timeout=settings.redis_socket_timeout_s,
-        health_check_interval=0,
-    )
 
 
 async def heartbeat(redis: aioredis.Redis, worker_id: str, slots: int) -> None:
@@ -74,7 +63,7 @@ async def deregister(redis: aioredis.Redis, worker_id: str) -> None:
 
 
 async def serve_worker(settings: Settings) -> None:
-    redis = redis_client(settings)
+    redis = connect(settings)
     pool = SandboxPool.from_settings(settings, settings.worker_slots)
     await pool.start()
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

@@ -9,10 +9,10 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from runtime import keys
-from runtime.auth import EXECUTION, MANAGEMENT, token_sha256
 from runtime.errors import ApiError
 from runtime.store.codec import now_iso, pack, text
 from runtime.store.txn import transact
+from runtime.tokens import EXECUTION, MANAGEMENT, token_sha256
 
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 MANAGEMENT_PREFIX = "arm_"

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from runtime.metrics import GatewayMetrics
+from runtime.gateway.metrics import GatewayMetrics
 from tests.e2e.test_walkthrough import LOGIN_EVENT, execute
 from tests.service import Service
 

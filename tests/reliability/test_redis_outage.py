@@ -14,7 +14,7 @@ import redis
 import redis.asyncio as aioredis
 
 from runtime import keys
-from runtime.dispatch import READ_BLOCK_MS, read_block_ms
+from runtime.redis_client import READ_BLOCK_MS, read_block_ms
 from tests.conftest import RedisServer, free_port
 from tests.e2e.test_walkthrough import bind, deploy_and_bind, execute
 from tests.reliability import faults

@@ -7,7 +7,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
-from runtime.app import create_app
+from runtime.gateway.app import create_app
 from runtime.settings import Settings
 from tests.runtime.apiclient import ADMIN_TOKEN, Api, Tenant
 

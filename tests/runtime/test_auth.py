@@ -8,8 +8,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from runtime.auth import authenticate, tenant_of
-from runtime.http import REDIS_KEY, SETTINGS_KEY, error_middleware
+from runtime.gateway.auth import authenticate, tenant_of
+from runtime.gateway.http import REDIS_KEY, SETTINGS_KEY, error_middleware
 from runtime.settings import Settings
 from tests.runtime.apiclient import Api, Tenant, error_code
 

@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from runtime.app import create_app
-from runtime.http import error_middleware
+from runtime.gateway.app import create_app
+from runtime.gateway.http import error_middleware
 from runtime.settings import Settings
 from tests.runtime.apiclient import GOOD_CODE, Api, Tenant, error_code
 
@@ -154,7 +154,7 @@ async def test_unexpected_exception_is_500_without_traceback(
         raise RuntimeError("secret internal detail")
 
     app.router.add_get("/boom", boom)
-    with caplog.at_level(logging.ERROR, logger="runtime.http"):
+    with caplog.at_level(logging.ERROR, logger="runtime.gateway.http"):
         async with TestClient(TestServer(app)) as client:
             response = await client.get("/boom")
             text = await response.text()

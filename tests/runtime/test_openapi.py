@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from runtime.app import create_app
+from runtime.gateway.app import create_app
 from runtime.settings import Settings
 from tests.runtime.apiclient import Api, Tenant
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runtime.auth import authenticate_admin
-from runtime.handlers import inputs
-from runtime.http import read_body, redis_of, respond
+from runtime.gateway.auth import authenticate_admin
+from runtime.gateway.handlers import inputs
+from runtime.gateway.http import read_body, redis_of, respond
 from runtime.store import tenants
 
 routes = web.RouteTableDef()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runtime.auth import MANAGEMENT, tenant_of
 from runtime.errors import ApiError
-from runtime.http import redis_of, respond
+from runtime.gateway.auth import MANAGEMENT, tenant_of
+from runtime.gateway.http import redis_of, respond
 from runtime.store import versions
 
 routes = web.RouteTableDef()

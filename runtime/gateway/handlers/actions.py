@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runtime.auth import MANAGEMENT, tenant_of
 from runtime.errors import ApiError
-from runtime.handlers import inputs
-from runtime.http import read_body, redis_of, respond
+from runtime.gateway.auth import MANAGEMENT, tenant_of
+from runtime.gateway.handlers import inputs
+from runtime.gateway.http import read_body, redis_of, respond
 from runtime.store import actions
 
 routes = web.RouteTableDef()

@@ -19,28 +19,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from runtime import keys
 from runtime.errors import ApiError
 from runtime.jobs import Job, decode_result, now_ms
+from runtime.redis_client import READ_BLOCK_MS, read_block_ms
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_WINDOW_MS = 5000  # a worker silent for longer is not counted alive
-READ_BLOCK_MS = 1000
 READ_BATCH = 256
 READ_RETRY_PAUSE_S = 0.2  # after a refused connection; a timed-out read has waited already
 
 QUEUED, DUPLICATE, QUEUE_FULL, TENANT_BUSY, NO_WORKER = 1, 2, -1, -2, -3
 RECORD_POLL_S = 0.05
 
-
-def read_block_ms(redis: aioredis.Redis) -> int:
-    """How long the result reader blocks: well inside the client's socket timeout.
-
-    redis-py applies the socket timeout to blocking reads too, so a block as long as the
-    timeout ends in a TimeoutError and a reconnect instead of an empty reply.
-    """
-    timeout_s = redis.connection_pool.connection_kwargs.get("socket_timeout")
-    if not timeout_s:
-        return READ_BLOCK_MS
-    return max(10, min(READ_BLOCK_MS, int(timeout_s * 1000 / 2)))
 
 
 @dataclass
@@ -62,7 +51,7 @@ class Dispatcher:
         self.record_ttl_s = record_ttl_s
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._admit = redis.register_script(
-            resources.files("runtime").joinpath("admission.lua").read_text()
+            resources.files("runtime.gateway").joinpath("admission.lua").read_text()
         )
         self._reader: asyncio.Task[None] | None = None
         self._closing = False

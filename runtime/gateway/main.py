@@ -7,8 +7,8 @@ import sys
 from aiohttp import web
 
 from runtime.admin_token import ensure_admin_token
-from runtime.app import create_app
 from runtime.errors import ConfigError
+from runtime.gateway.app import create_app
 from runtime.settings import Settings
 
 log = logging.getLogger("actions_runtime.gateway")

@@ -6,30 +6,16 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from runtime import continue_api
-from runtime.execution_api import setup_execution
-from runtime.handlers import actions, egress, tenants, triggers, versions
-from runtime.handlers import settings as settings_routes
-from runtime.http import REDIS_KEY, SETTINGS_KEY, error_middleware
+from runtime.gateway import continue_api
+from runtime.gateway.execution_api import setup_execution
+from runtime.gateway.handlers import actions, egress, tenants, triggers, versions
+from runtime.gateway.handlers import settings as settings_routes
+from runtime.gateway.http import REDIS_KEY, SETTINGS_KEY, error_middleware
+from runtime.redis_client import connect
 from runtime.settings import Settings
 
-__all__ = ["REDIS_KEY", "SETTINGS_KEY", "create_app", "make_redis"]
+__all__ = ["REDIS_KEY", "SETTINGS_KEY", "create_app"]
 
-
-def make_redis(settings: Settings) -> Redis:
-    """The process's one Redis client (a connection pool).
-
-    health_check_interval=0: redis-py otherwise PINGs before commands on idle
-    connections, a measurable cost on the hot path; timeouts bound every call instead.
-    """
-    if settings.redis_url is None:
-        raise ValueError("settings.redis_url is required by the gateway")
-    return Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_socket_timeout_s,
-        socket_connect_timeout=settings.redis_socket_timeout_s,
-        health_check_interval=0,
-    )
 
 
 def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Application:
@@ -41,7 +27,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Applica
         app[REDIS_KEY] = redis
     else:
         async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-            client = make_redis(settings)
+            client = connect(settings)
             app[REDIS_KEY] = client
             yield
             await client.aclose()

@@ -1,31 +1,23 @@
 """Bearer-token checks: the admin token, and per-tenant management and execution tokens."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
-from typing import Final, Literal
 
 from aiohttp import hdrs, web
 
 from runtime import keys
 from runtime.errors import ApiError
-from runtime.http import redis_of, settings_of
+from runtime.gateway.http import redis_of, settings_of
+from runtime.tokens import EXECUTION, MANAGEMENT, Kind, token_sha256
 
-Need = Literal["management", "execution"]
-MANAGEMENT: Final = "management"
-EXECUTION: Final = "execution"
-KINDS = frozenset({MANAGEMENT, EXECUTION})
+Need = Kind
 # Which token kinds may call an endpoint that needs the key's kind.
 ALLOWED = {
     MANAGEMENT: frozenset({MANAGEMENT}),
     EXECUTION: frozenset({MANAGEMENT, EXECUTION}),
 }
 MAX_TOKEN_CHARS = 512
-
-
-def token_sha256(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def bearer_token(request: web.Request) -> str:

@@ -8,16 +8,16 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from runtime.auth import authenticate
 from runtime.errors import ApiError
-from runtime.execution_api import (
+from runtime.gateway.auth import authenticate
+from runtime.gateway.execution_api import (
     new_job,
     requested_budget_s,
     run_job,
     tenant_limits,
     trigger_of,
 )
-from runtime.http import read_body, redis_of
+from runtime.gateway.http import read_body, redis_of
 from runtime.jobs import CONTINUE, now_ms
 from runtime.store import continuations
 
@@ -27,7 +27,7 @@ MAX_QUERY_PARAMS = 100
 QUERY_NAME_LIMIT_CHARS = 256
 QUERY_VALUE_LIMIT_CHARS = 8192  # room for a signed session token
 
-# Codes of runtime.dispatch's refusals: the job was not queued.
+# Codes of runtime.gateway.dispatch's refusals: the job was not queued.
 ADMISSION_REFUSALS = frozenset({"queue_full", "too_many_inflight", "no_worker",
                                 "redis_unavailable"})
 

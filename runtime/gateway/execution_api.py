@@ -9,13 +9,14 @@ from typing import Any
 import msgpack
 from aiohttp import web
 
-from runtime import keys, operations
-from runtime.auth import TOKEN_CACHE_KEY, TokenCache, authenticate
-from runtime.dispatch import Dispatcher
+from runtime import keys
 from runtime.errors import ApiError
-from runtime.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, settings_of
+from runtime.gateway import operations
+from runtime.gateway.auth import TOKEN_CACHE_KEY, TokenCache, authenticate
+from runtime.gateway.dispatch import Dispatcher
+from runtime.gateway.http import REDIS_KEY, SETTINGS_KEY, read_body, redis_of, respond, settings_of
+from runtime.gateway.metrics import METRICS_KEY, GatewayMetrics
 from runtime.jobs import TEST, Job, encode_result, new_execution_id, now_ms
-from runtime.metrics import METRICS_KEY, GatewayMetrics
 from runtime.store import continuations
 from runtime.store.flows import load_draft
 from runtime.store.tenant_settings import SettingsCache, TenantSettings

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runtime.auth import tenant_of
-from runtime.http import read_body, redis_of, respond
+from runtime.gateway.auth import tenant_of
+from runtime.gateway.http import read_body, redis_of, respond
 from runtime.store import egress
 
 routes = web.RouteTableDef()

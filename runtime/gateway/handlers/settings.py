@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runtime.auth import authenticate_admin, tenant_of
 from runtime.errors import ApiError
-from runtime.handlers.triggers import trigger_id_of
-from runtime.http import read_body, redis_of, respond, settings_of
+from runtime.gateway.auth import authenticate_admin, tenant_of
+from runtime.gateway.handlers.triggers import trigger_id_of
+from runtime.gateway.http import read_body, redis_of, respond, settings_of
 from runtime.store import tenant_settings
 from runtime.store.tenants import get_tenant
 

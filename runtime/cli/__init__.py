@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 
@@ -28,21 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        from runtime.local_run import run_local
+        from runtime.cli.local_run import run_local
 
         return run_local(args)
     if args.command == "serve":
-        from runtime.serve import serve
+        from runtime.cli.serve import serve
 
         return serve()
     if args.command == "gateway":
-        from runtime.gateway import run_gateway
+        from runtime.gateway.main import run_gateway
 
         return run_gateway()
     from worker.main import run_worker
 
     return run_worker()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,11 +6,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from runtime import keys
-from runtime.dispatch import HEARTBEAT_WINDOW_MS
 from runtime.errors import ApiError
-from runtime.http import redis_of, respond
+from runtime.gateway.dispatch import HEARTBEAT_WINDOW_MS
+from runtime.gateway.http import redis_of, respond
+from runtime.gateway.metrics import METRICS_KEY
 from runtime.jobs import now_ms
-from runtime.metrics import METRICS_KEY
 
 routes = web.RouteTableDef()
 

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from runtime.errors import ApiError
 from runtime.settings import Settings
 
-log = logging.getLogger("runtime.http")
+log = logging.getLogger("runtime.gateway.http")
 
 REDIS_KEY: web.AppKey[Redis] = web.AppKey("redis", Redis)
 SETTINGS_KEY: web.AppKey[Settings] = web.AppKey("settings", Settings)

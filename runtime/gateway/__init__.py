@@ -1,0 +1,1 @@
+"""The HTTP gateway: execution and management API over the shared core (runtime/)."""
